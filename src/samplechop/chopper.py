@@ -1,0 +1,334 @@
+"""The chopping pipeline: audio -> activations -> candidates -> chops.
+
+Two stages, so that the costly one runs once per file:
+
+* :func:`analyse` reads the audio, computes the model's features and scores every
+  frame;
+* :func:`select_chops` picks the chops from those scores for a set of options
+  (threshold, merging, top candidates, Maximal Average Diversification), and places
+  each one at the start of its attack in the original audio.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from . import audio
+from .diversify import maximal_average_diversification, pairwise_distances
+from .exceptions import AudioError, ParameterError
+from .features import compute_features, harmonic_spectra
+from .model import ChopModel, load_model
+from .postprocess import candidates as find_candidates
+from .refine import refine_start
+
+__all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "chop_file",
+           "MAX_CHOPS", "SILENCE_PEAK"]
+
+#: Largest number of chops one file may be cut into.
+MAX_CHOPS = 512
+
+#: A file whose analysis signal never exceeds this peak (about -90 dBFS) is silent.
+SILENCE_PEAK = 10 ** (-90 / 20)
+
+#: Chop modes: ``"chops"`` keeps only the chops; ``"contiguous"`` is the original
+#: design's split, which also keeps the audio before the first chop.
+MODES = ("chops", "contiguous")
+
+
+@dataclass(frozen=True)
+class ChopSettings:
+    """Options of chop selection and cutting.
+
+    Attributes
+    ----------
+    n : int
+        Chops wanted.
+    lam : float in [0, 1]
+        Diversity weight of Maximal Average Diversification.
+    threshold : float in [0, 1] or None
+        Lowest score of a candidate (None: the model's default).
+    min_length : float
+        Seconds: candidates closer than this merge, and no chop is shorter.
+    max_length : float or None
+        Seconds: longest chop (None: a chop runs to the next one).
+    max_candidates : int or None
+        Candidates kept for selection, best first (None: 3 * n, at least n + 8).
+    mode : str
+        ``"chops"`` or ``"contiguous"``.
+    fade_in, fade_out : float
+        Fade lengths in seconds (0 turns them off).
+    refine : bool
+        Move each chop to the start of its attack, at a zero crossing.
+    """
+
+    n: int = 16
+    lam: float = 0.3
+    threshold: Optional[float] = None
+    min_length: float = 0.1
+    max_length: Optional[float] = None
+    max_candidates: Optional[int] = None
+    mode: str = "chops"
+    fade_in: float = 0.001
+    fade_out: float = 0.005
+    refine: bool = True
+
+    def validate(self) -> "ChopSettings":
+        """Check every option; raise :class:`ParameterError` naming the first bad one."""
+        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n <= 0:
+            raise ParameterError(f"-n must be a whole number of chops >= 1, got {self.n}")
+        if self.n > MAX_CHOPS:
+            raise ParameterError(f"-n {self.n} is too many: at most {MAX_CHOPS} chops per file")
+        if not (0.0 <= self.lam <= 1.0):
+            raise ParameterError(f"--lambda must be between 0 and 1, got {self.lam}")
+        if self.threshold is not None and not (0.0 <= self.threshold <= 1.0):
+            raise ParameterError(f"--threshold must be between 0 and 1, got {self.threshold}")
+        if not (0.0 < self.min_length <= 60.0):
+            raise ParameterError(f"--min-length must be in (0, 60] seconds, got {self.min_length}")
+        if self.max_length is not None and self.max_length < self.min_length:
+            raise ParameterError(
+                f"--max-length ({self.max_length} s) is shorter than --min-length ({self.min_length} s)"
+            )
+        if self.max_candidates is not None and self.max_candidates < 1:
+            raise ParameterError(f"--candidates must be >= 1, got {self.max_candidates}")
+        if self.mode not in MODES:
+            raise ParameterError(f"--mode must be one of {', '.join(MODES)}, got {self.mode!r}")
+        for name, value in (("--fade-in", self.fade_in), ("--fade-out", self.fade_out)):
+            if not (0.0 <= value <= 1.0):
+                raise ParameterError(f"{name} must be between 0 and 1000 ms, got {value * 1000:g} ms")
+        return self
+
+
+@dataclass
+class Analysis:
+    """A file's audio and the model's score for every frame.
+
+    Attributes
+    ----------
+    info : AudioInfo
+        The source file's header.
+    y : np.ndarray [shape=(n,), dtype=float32]
+        Mono analysis signal at ``sr``, peak-normalised.
+    sr : int
+        Analysis sample rate.
+    activations : np.ndarray [shape=(frames,)]
+        Chop probability per frame.
+    frame_rate : float
+        Frames per second.
+    model : ChopModel
+    """
+
+    info: audio.AudioInfo
+    y: np.ndarray
+    sr: int
+    activations: np.ndarray
+    frame_rate: float
+    model: ChopModel
+
+    @property
+    def times(self) -> np.ndarray:
+        """Time of every frame in seconds."""
+        return np.arange(self.activations.size) / self.frame_rate
+
+
+@dataclass(frozen=True)
+class Chop:
+    """One chop, in seconds and in samples of the source.
+
+    ``rank`` is the order in which selection chose it (1 = first); ``None`` for the
+    lead-in (the audio before the first chop, kept in contiguous mode).
+    """
+
+    index: int
+    start: float
+    end: float
+    start_sample: int
+    end_sample: int
+    score: float
+    rank: Optional[int]
+
+    @property
+    def length(self) -> float:
+        """Seconds."""
+        return self.end - self.start
+
+
+@dataclass
+class ChopResult:
+    """The chops of one file and how they were found."""
+
+    info: audio.AudioInfo
+    settings: ChopSettings
+    chops: list[Chop]
+    candidate_times: np.ndarray
+    candidate_scores: np.ndarray
+    threshold: float
+    model_path: Optional[Path] = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def times(self) -> np.ndarray:
+        """Chop start times in seconds (the lead-in excluded), sorted."""
+        return np.array([chop.start for chop in self.chops if chop.rank is not None])
+
+    @property
+    def shortfall(self) -> int:
+        """How many chops fewer than asked for were found."""
+        return self.settings.n - sum(1 for chop in self.chops if chop.rank is not None)
+
+
+def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None) -> Analysis:
+    """Read a file and score every frame as a chop point.
+
+    Raises
+    ------
+    AudioError
+        When the file cannot be read, is silent, or is shorter than the model's context.
+    """
+    model = model or load_model()
+    config = model.features
+    sr = int(config["sr"])
+    y, info = audio.load_analysis(path, sr=sr)
+    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    if peak < SILENCE_PEAK:
+        raise AudioError(f"{info.path}: is silent (peak below -90 dBFS): nothing to chop")
+    min_frames = model.min_frames
+    frame_rate = sr / int(config["hop_length"])
+    if y.size // int(config["hop_length"]) + 1 < min_frames:
+        raise AudioError(
+            f"{info.path}: is {info.duration:.2f} s long, shorter than the model's context "
+            f"({min_frames / frame_rate:.2f} s)"
+        )
+    y = y / np.float32(peak)
+    activations = model.predict(compute_features(y, config))
+    return Analysis(info=info, y=y, sr=sr, activations=activations, frame_rate=frame_rate, model=model)
+
+
+def _candidate_limit(settings: ChopSettings) -> int:
+    if settings.max_candidates is not None:
+        return int(settings.max_candidates)
+    return max(3 * settings.n, settings.n + 8)
+
+
+def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
+    """Start samples in the source for chop times, each moved onto its attack."""
+    starts = np.round(times * info.sr).astype(np.int64)
+    reach = int(round(0.04 * info.sr))
+    refined = []
+    for centre in starts:
+        lo = max(0, int(centre) - reach)
+        segment = audio.to_float(audio.read_segment(info, lo, int(centre) + reach)).mean(axis=1)
+        refined.append(lo + refine_start(segment, sr=info.sr, centre=int(centre) - lo))
+    return np.asarray(refined, dtype=np.int64)
+
+
+def select_chops(analysis: Analysis, settings: ChopSettings) -> ChopResult:
+    """Choose and place the chops of an analysed file.
+
+    Parameters
+    ----------
+    analysis : Analysis
+        From :func:`analyse`.
+    settings : ChopSettings
+
+    Returns
+    -------
+    ChopResult
+        Chops in time order; ``notes`` says plainly when fewer than ``n`` were found.
+    """
+    settings.validate()
+    info = analysis.info
+    threshold = analysis.model.threshold if settings.threshold is None else settings.threshold
+    times, scores = find_candidates(
+        analysis.activations,
+        frame_rate=analysis.frame_rate,
+        threshold=threshold,
+        min_gap=settings.min_length,
+        duration=info.duration,
+        limit=_candidate_limit(settings),
+    )
+    notes: list[str] = []
+    if times.size > settings.n and settings.lam > 0:
+        config = analysis.model.features
+        spectra = harmonic_spectra(
+            analysis.y, times, sr=analysis.sr, hop_length=int(config["hop_length"]),
+            n_fft=int(config.get("n_fft", 2048)),
+        )
+        chosen = maximal_average_diversification(
+            scores, pairwise_distances(spectra), n=settings.n, lam=settings.lam
+        )
+    else:
+        chosen = np.arange(min(settings.n, times.size))
+    if chosen.size < settings.n:
+        notes.append(
+            f"found {chosen.size} chop{'s' if chosen.size != 1 else ''} of the {settings.n} asked for: "
+            f"the audio holds no more candidates scoring >= {threshold:.2f} "
+            f"at least {settings.min_length:g} s apart"
+        )
+    ranks = np.empty(chosen.size, dtype=int)
+    ranks[:] = np.arange(1, chosen.size + 1)
+    order = np.argsort(times[chosen], kind="stable")
+    chop_times, chop_scores, chop_ranks = times[chosen][order], scores[chosen][order], ranks[order]
+    if settings.refine and chop_times.size:
+        starts = _refined_samples(info, chop_times)
+    else:
+        starts = np.round(chop_times * info.sr).astype(np.int64)
+    starts = np.clip(starts, 0, info.frames - 1)
+    chops = _cut_points(info, settings, starts, chop_scores, chop_ranks)
+    return ChopResult(
+        info=info,
+        settings=settings,
+        chops=chops,
+        candidate_times=times,
+        candidate_scores=scores,
+        threshold=threshold,
+        model_path=analysis.model.path,
+        notes=notes,
+    )
+
+
+def _cut_points(
+    info: audio.AudioInfo,
+    settings: ChopSettings,
+    starts: np.ndarray,
+    scores: np.ndarray,
+    ranks: np.ndarray,
+) -> list[Chop]:
+    """Turn sorted start samples into chops that end where the next one starts."""
+    starts = np.maximum.accumulate(starts) if starts.size else starts
+    bounds = list(starts)
+    entries: list[tuple[int, int, float, Optional[int]]] = []
+    if settings.mode == "contiguous" and (not bounds or bounds[0] > 0):
+        entries.append((0, int(bounds[0]) if bounds else info.frames, 0.0, None))
+    max_samples = None if settings.max_length is None else int(round(settings.max_length * info.sr))
+    for position, start in enumerate(bounds):
+        end = int(bounds[position + 1]) if position + 1 < len(bounds) else info.frames
+        if max_samples is not None and settings.mode == "chops":
+            end = min(end, int(start) + max_samples)
+        if end <= start:
+            continue
+        entries.append((int(start), end, float(scores[position]), int(ranks[position])))
+    return [
+        Chop(
+            index=number,
+            start=start / info.sr,
+            end=end / info.sr,
+            start_sample=start,
+            end_sample=end,
+            score=score,
+            rank=rank,
+        )
+        for number, (start, end, score, rank) in enumerate(entries, start=1)
+    ]
+
+
+def chop_file(
+    path: os.PathLike | str, settings: ChopSettings, *, model: Optional[ChopModel] = None
+) -> ChopResult:
+    """Analyse a file and select its chops (no output written)."""
+    settings.validate()
+    return select_chops(analyse(path, model=model), settings)

@@ -1,0 +1,262 @@
+"""The ``samplechop`` command line.
+
+Argument parsing imports nothing heavy, so ``samplechop --help`` answers at once;
+each command imports what it needs after its arguments are parsed. Every error a
+user can cause is one line on stderr and an exit code (see
+:mod:`samplechop.exceptions`), never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Optional, Sequence
+
+from . import __version__
+from .exceptions import SampleChopError
+
+__all__ = ["main", "build_parser"]
+
+EXIT_INTERRUPTED = 130
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    return value
+
+
+def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "chop",
+        help="find the best chop points of samples and write the chops as WAV files",
+        description=(
+            "Find the best N chop points of each sample and write the chops as WAV files "
+            "(<out>/<stem>/<stem>_chop01.wav ...), with <stem>.chops.json and a label file "
+            "<stem>.txt. INPUT may be audio files (WAV, AIFF, FLAC, OGG, MP3) or folders."
+        ),
+    )
+    parser.add_argument("inputs", nargs="*", metavar="INPUT", help="audio files or folders of audio files")
+    parser.add_argument("--demo", action="store_true", help="chop the demo sample shipped with samplechop")
+    parser.add_argument("-n", "--chops", dest="n", type=int, default=16, help="chops per file (default 16)")
+    parser.add_argument("-o", "--output", default="chops", help="output folder (default ./chops)")
+    parser.add_argument("--lambda", dest="lam", type=_positive_float, default=0.3,
+                        help="diversity weight in [0, 1]: 0 takes the most probable chops, "
+                             "higher values prefer chops that sound unalike (default 0.3)")
+    parser.add_argument("--threshold", type=_positive_float, default=None,
+                        help="lowest score in [0, 1] of a chop candidate (default: the model's)")
+    parser.add_argument("--min-length", type=_positive_float, default=0.1,
+                        help="shortest chop in seconds; closer candidates merge (default 0.1)")
+    parser.add_argument("--max-length", type=_positive_float, default=None,
+                        help="longest chop in seconds (default: each chop runs to the next)")
+    parser.add_argument("--candidates", type=int, default=None,
+                        help="candidates kept for selection, best first (default 3 x N)")
+    parser.add_argument("--mode", choices=("chops", "contiguous"), default="chops",
+                        help="'chops': only the chops; 'contiguous': the original split, "
+                             "the audio before the first chop included (default chops)")
+    parser.add_argument("--fade-in", type=_positive_float, default=1.0,
+                        help="fade-in in milliseconds, 0 for none (default 1)")
+    parser.add_argument("--fade-out", type=_positive_float, default=5.0,
+                        help="fade-out in milliseconds, 0 for none (default 5)")
+    parser.add_argument("--no-refine", action="store_true",
+                        help="cut at the model's frames, not moved to the attack and a zero crossing")
+    parser.add_argument("--model", default=None, help="model file (default: the model shipped in the package)")
+    parser.add_argument("--dry-run", action="store_true", help="print the chops, write nothing")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing output")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto",
+                        help="progress bar on stderr (default: when stderr is a terminal)")
+    parser.set_defaults(handler=_run_chop)
+
+
+def _add_dataset_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("dataset", help="build training data from labelled audio")
+    sub = parser.add_subparsers(dest="dataset_command", metavar="COMMAND", required=True)
+    build = sub.add_parser(
+        "build",
+        help="turn audio files with label files into feature shards",
+        description=(
+            "Turn audio files, each with a label file of the same stem (.txt: comma-separated "
+            "or one time per line, or an Audacity label track; or the .chops.json that chop "
+            "writes), into memory-mapped feature shards and a manifest. Re-running skips "
+            "sources already built."
+        ),
+    )
+    build.add_argument("sources", nargs="+", metavar="SRC", help="audio files or folders")
+    build.add_argument("-o", "--output", required=True, help="data set folder")
+    build.add_argument("--features", choices=("logspec", "cqt_sum"), default="logspec",
+                       help="feature kind: logspec (default model) or cqt_sum (the original design)")
+    build.add_argument("--label-width", type=int, default=1,
+                       help="frames either side of a labelled frame that are positive too (default 1)")
+    build.add_argument("--valid-share", type=_positive_float, default=0.15,
+                       help="share of files held out for validation, by file (default 0.15)")
+    build.add_argument("--seed", type=int, default=0, help="seed of the train/validation split")
+    build.add_argument("--jobs", type=int, default=2, help="files processed in parallel (default 2)")
+    build.add_argument("--shard-frames", type=int, default=2_000_000,
+                       help="frames per shard file (default 2,000,000)")
+    build.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
+    build.set_defaults(handler=_run_dataset_build)
+
+
+def _add_train_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train",
+        help="train a chop model on a data set (needs the train extra: PyTorch)",
+        description="Train a chop model on a data set built with 'samplechop dataset build'.",
+    )
+    parser.add_argument("data", metavar="DATA", help="data set folder")
+    parser.add_argument("-o", "--output", required=True, help="model file to write (.npz)")
+    parser.add_argument("--arch", choices=("chopnet", "seed"), default=None,
+                        help="architecture (default: chopnet for logspec data, seed for cqt_sum)")
+    parser.add_argument("--init", default=None, help="fine-tune this model file instead of starting afresh")
+    parser.add_argument("--steps", type=int, default=3000, help="most training steps (default 3000)")
+    parser.add_argument("--batch-size", type=int, default=16, help="excerpts per batch (default 16)")
+    parser.add_argument("--excerpt", type=_positive_float, default=12.0,
+                        help="seconds per training excerpt (default 12)")
+    parser.add_argument("--lr", type=_positive_float, default=2e-3, help="learning rate (default 0.002)")
+    parser.add_argument("--pitch-shift", type=int, default=3,
+                        help="random re-pitching up to +-this many semitones, 0 for none (default 3)")
+    parser.add_argument("--eval-every", type=int, default=250, help="steps between validations (default 250)")
+    parser.add_argument("--patience", type=int, default=6,
+                        help="validations without improvement before stopping (default 6)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
+    parser.add_argument("--checkpoint", default=None,
+                        help="checkpoint file to resume from and save to (default: OUTPUT + .ckpt)")
+    parser.add_argument("--max-minutes", type=_positive_float, default=None, help="stop after this long")
+    parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
+    parser.set_defaults(handler=_run_train)
+
+
+def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "evaluate",
+        help="score a model against labelled audio, beside baselines",
+        description=(
+            "F-measure at 50 ms (mir_eval) per file and on average, with N = the number of "
+            "labelled chops, for the model and, in the same run, the baselines: librosa onsets "
+            "and beat-tracked frames top-N by strength, and a seed model when given. DATA is a "
+            "data set folder (its validation files are scored) or audio files/folders with labels."
+        ),
+    )
+    parser.add_argument("data", nargs="+", metavar="DATA", help="data set folder, or labelled audio files/folders")
+    parser.add_argument("--model", default=None, help="model file (default: the shipped model)")
+    parser.add_argument("--seed-model", default=None, help="a seed-architecture model to score beside it")
+    parser.add_argument("--split", choices=("valid", "train", "all"), default="valid",
+                        help="which files of a data set to score (default valid)")
+    parser.add_argument("--lambda", dest="lam", type=_positive_float, default=0.3,
+                        help="diversity weight used for the model (default 0.3)")
+    parser.add_argument("--no-baselines", action="store_true", help="skip the librosa baselines")
+    parser.add_argument("--json", dest="json_path", default=None, help="also write the table as JSON here")
+    parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
+    parser.set_defaults(handler=_run_evaluate)
+
+
+def _add_corpus_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("corpus", help="render the training corpus from MIDI")
+    sub = parser.add_subparsers(dest="corpus_command", metavar="COMMAND", required=True)
+    render = sub.add_parser(
+        "render",
+        help="render pieces with exactly known chop points (needs fluidsynth and GM soundfonts)",
+        description="Render generated pieces and Bach chorales into audio plus label files.",
+    )
+    render.add_argument("-o", "--output", required=True, help="corpus folder")
+    render.add_argument("--count", type=int, required=True, help="pieces to render")
+    render.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    render.add_argument("--split", choices=("train", "valid", "all"), default="train",
+                        help="train: training soundfonts/instruments/styles; valid: the held-out ones")
+    render.add_argument("--duration", type=_positive_float, default=30.0, help="seconds per piece (default 30)")
+    render.add_argument("--sample-rate", type=int, default=44100, help="Hz (default 44100)")
+    render.add_argument("--chorale-share", type=_positive_float, default=0.15,
+                        help="share of Bach chorales (default 0.15)")
+    render.add_argument("--jobs", type=int, default=2, help="pieces rendered in parallel (default 2)")
+    render.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
+    render.set_defaults(handler=_run_corpus_render)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every command."""
+    parser = argparse.ArgumentParser(
+        prog="samplechop",
+        description="Find the best points to chop a sample, the way a producer slices it onto pads.",
+    )
+    parser.add_argument("--version", action="version", version=f"samplechop {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    _add_chop_parser(commands)
+    _add_dataset_parser(commands)
+    _add_train_parser(commands)
+    _add_evaluate_parser(commands)
+    _add_corpus_parser(commands)
+    return parser
+
+
+def _show_progress(choice: str) -> bool:
+    if choice == "on":
+        return True
+    if choice == "off":
+        return False
+    return sys.stderr.isatty()
+
+
+def _run_chop(args: argparse.Namespace) -> int:
+    from .commands.chop import run_chop
+
+    return run_chop(args, progress=_show_progress(args.progress))
+
+
+def _run_dataset_build(args: argparse.Namespace) -> int:
+    from .commands.dataset import run_dataset_build
+
+    return run_dataset_build(args, progress=_show_progress(args.progress))
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from .commands.train import run_train
+
+    return run_train(args, progress=_show_progress(args.progress))
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from .commands.evaluate import run_evaluate
+
+    return run_evaluate(args, progress=_show_progress(args.progress))
+
+
+def _run_corpus_render(args: argparse.Namespace) -> int:
+    from .commands.corpus import run_corpus_render
+
+    return run_corpus_render(args, progress=_show_progress(args.progress))
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit code.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return int(handler(args))
+    except SampleChopError as error:
+        print(f"samplechop: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("samplechop: interrupted; nothing half-written was left behind", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # an unexpected failure: one line, unless --debug
+        if args.debug:
+            raise
+        print(f"samplechop: unexpected error: {type(error).__name__}: {error} "
+              "(run with --debug for details)", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The work behind each command-line command (imported only after argument parsing)."""

@@ -1,0 +1,143 @@
+"""``samplechop chop``: chop files and write the kits."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+from ..chopper import ChopResult, ChopSettings, analyse, select_chops
+from ..exceptions import AudioError, OutputError, SampleChopError
+from ..export import output_dir_for, write_outputs
+from ..export.manifest import manifest
+from ..export.slices import chop_names
+from ..export.writer import check_output
+from ..inputs import collect_audio
+from ..model import load_model
+from ..resources import demo_path
+
+__all__ = ["run_chop", "settings_from_args", "format_table"]
+
+
+def settings_from_args(args: argparse.Namespace) -> ChopSettings:
+    """Chop settings from parsed arguments, validated."""
+    return ChopSettings(
+        n=args.n,
+        lam=args.lam,
+        threshold=args.threshold,
+        min_length=args.min_length,
+        max_length=args.max_length,
+        max_candidates=args.candidates,
+        mode=args.mode,
+        fade_in=args.fade_in / 1000.0,
+        fade_out=args.fade_out / 1000.0,
+        refine=not args.no_refine,
+    ).validate()
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(seconds, 60.0)
+    return f"{int(minutes)}:{rest:06.3f}"
+
+
+def format_table(result: ChopResult) -> str:
+    """A plain-text table of a file's chops: number, start, length, score, rank."""
+    lines = [f"{result.info.path}: {sum(c.rank is not None for c in result.chops)} chops"
+             f" ({result.info.duration:.1f} s, {result.info.sr} Hz, {result.info.channels} ch)"]
+    lines.append(f"  {'#':>3}  {'start':>9}  {'length':>7}  {'score':>5}  {'rank':>4}")
+    for chop in result.chops:
+        rank = "-" if chop.rank is None else str(chop.rank)
+        score = "-" if chop.rank is None else f"{chop.score:.2f}"
+        lines.append(f"  {chop.index:>3}  {_clock(chop.start):>9}  {chop.length:>7.3f}  {score:>5}  {rank:>4}")
+    for note in result.notes:
+        lines.append(f"  note: {note}")
+    return "\n".join(lines)
+
+
+def _check_output_folder(out_dir: Path) -> None:
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: output exists and is not a folder")
+
+
+def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
+    """Chop every input; returns the exit code (0 when every file was chopped)."""
+    settings = settings_from_args(args)
+    inputs = list(args.inputs)
+    if args.demo:
+        inputs.append(str(demo_path()))
+    if not inputs:
+        raise SampleChopError("no INPUT given (name audio files or folders, or use --demo)")
+    out_dir = Path(args.output)
+    if not args.dry_run:
+        _check_output_folder(out_dir)
+    files, problems = collect_audio(inputs)
+    failures: list[SampleChopError] = list(problems)
+    for problem in problems:
+        print(f"samplechop: error: {problem}", file=sys.stderr)
+    model = load_model(args.model) if files else None
+    documents: list[dict[str, Any]] = []
+    kit_owner: dict[Path, Path] = {}
+    bar = None
+    if progress and len(files) > 1:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), unit="file", file=sys.stderr)
+    for path in files:
+        try:
+            result, folder = _chop_one(path, args, settings, model, out_dir, kit_owner)
+        except SampleChopError as error:
+            failures.append(error)
+            print(f"samplechop: error: {error}", file=sys.stderr)
+        else:
+            names = chop_names(path.stem, len(result.chops))
+            document = manifest(result, names)
+            document["output"] = str(folder) if folder else None
+            documents.append(document)
+            if not args.json:
+                print(format_table(result))
+                if folder is not None:
+                    print(f"  wrote {len(result.chops)} WAV files to {folder}")
+        if bar is not None:
+            bar.update(1)
+    if bar is not None:
+        bar.close()
+    if args.json:
+        json.dump({"files": documents, "failed": [str(error) for error in failures]},
+                  sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    if failures:
+        total = len(files) + len(problems)
+        if total > 1:
+            print(f"samplechop: {total - len(failures)} of {total} inputs chopped; "
+                  f"{len(failures)} failed:", file=sys.stderr)
+            for error in failures:
+                print(f"  - {error}", file=sys.stderr)
+        return failures[0].exit_code
+    return 0
+
+
+def _chop_one(
+    path: Path,
+    args: argparse.Namespace,
+    settings: ChopSettings,
+    model,
+    out_dir: Path,
+    kit_owner: dict[Path, Path],
+) -> tuple[ChopResult, Optional[Path]]:
+    folder = output_dir_for(path, out_dir)
+    if not args.dry_run:
+        if folder in kit_owner:
+            raise OutputError(
+                f"{path}: its kit folder {folder} is already used by {kit_owner[folder]} in this run "
+                "(two inputs share a file name)"
+            )
+        check_output(folder, overwrite=args.overwrite)
+    result = select_chops(analyse(path, model=model), settings)
+    if not result.chops:
+        raise AudioError(f"{path}: no chop candidates found: {'; '.join(result.notes)}")
+    if args.dry_run:
+        return result, None
+    kit_owner[folder] = path
+    return result, write_outputs(result, out_dir, overwrite=args.overwrite)

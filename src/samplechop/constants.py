@@ -1,0 +1,44 @@
+"""Analysis constants: one place for the sample rate, hop and frequency bins.
+
+Every model file records the values it was built with; these are the defaults for
+new models and the values the shipped model uses.
+"""
+
+#: Internal analysis sample rate (Hz). Chops are always cut from the original audio.
+SAMPLE_RATE = 22050
+
+#: Hop between analysis frames (samples at :data:`SAMPLE_RATE`): 23.2 ms, 43 frames a second.
+HOP_LENGTH = 512
+
+#: FFT size of the short-time Fourier transform behind the log-frequency spectrogram.
+N_FFT = 2048
+
+#: Lowest centre frequency of the semitone filterbank (C2, Hz).
+FMIN = 65.40639132514966
+
+#: Number of semitone bins (7 octaves, C2 .. B8).
+N_BINS = 84
+
+#: Bins per octave of the semitone filterbank and of the CQT.
+BINS_PER_OCTAVE = 12
+
+#: Frames of context either side of a frame in the original (seed) design.
+SEED_CONTEXT_FRAMES = 30
+
+#: Two chop points closer than this are one (seconds), as in chop-points.md.
+MERGE_WINDOW = 0.1
+
+#: Hit window of the F-measure (seconds), as in chop-points.md.
+EVAL_WINDOW = 0.05
+
+#: Audio file suffixes that the tool reads (libsndfile through soundfile).
+AUDIO_SUFFIXES = (".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".mp3")
+
+#: Sample rates accepted on input (Hz).
+MIN_INPUT_SAMPLE_RATE = 8000
+MAX_INPUT_SAMPLE_RATE = 192000
+
+
+def frame_rate(sr: int = SAMPLE_RATE, hop_length: int = HOP_LENGTH) -> float:
+    """Analysis frames per second for a sample rate and hop."""
+    return sr / hop_length

@@ -1,0 +1,86 @@
+"""Cut chops out of the original audio and write them as WAV files.
+
+Each chop is read from the source exactly as stored and written in the same sample
+rate, channel count and sample format; only the fades change samples.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .. import audio
+from ..chopper import Chop
+
+__all__ = ["chop_names", "apply_fades", "write_slices"]
+
+
+def chop_names(stem: str, count: int) -> list[str]:
+    """File names ``<stem>_chop01.wav`` ... (at least two digits, more for over 99 chops)."""
+    digits = max(2, len(str(count)))
+    return [f"{stem}_chop{number:0{digits}d}.wav" for number in range(1, count + 1)]
+
+
+def apply_fades(data: np.ndarray, *, sr: int, fade_in: float, fade_out: float, subtype: str) -> np.ndarray:
+    """Linear fade-in and fade-out, in the samples' own format.
+
+    Parameters
+    ----------
+    data : np.ndarray [shape=(n, channels)]
+        Samples as read by :func:`samplechop.audio.read_segment`.
+    sr : int
+        Sample rate in Hz.
+    fade_in, fade_out : float
+        Seconds (0 leaves that end untouched).
+    subtype : str
+        The WAV subtype the samples will be written as (for exact rounding).
+
+    Returns
+    -------
+    faded : np.ndarray
+        Same shape and dtype; samples outside the fades are unchanged bit for bit.
+    """
+    n = data.shape[0]
+    fade_in_samples = min(int(round(fade_in * sr)), n)
+    fade_out_samples = min(int(round(fade_out * sr)), n)
+    if fade_in_samples == 0 and fade_out_samples == 0:
+        return data
+    out = data.copy()
+    if fade_in_samples:
+        ramp = np.arange(fade_in_samples, dtype=np.float64) / fade_in_samples
+        head = audio.to_float(out[:fade_in_samples]) * ramp[:, None]
+        out[:fade_in_samples] = audio.from_float(head, out.dtype, subtype=subtype)
+    if fade_out_samples:
+        ramp = np.arange(fade_out_samples, 0, -1, dtype=np.float64) - 1
+        ramp /= max(fade_out_samples - 1, 1)
+        tail = audio.to_float(out[n - fade_out_samples :]) * ramp[:, None]
+        out[n - fade_out_samples :] = audio.from_float(tail, out.dtype, subtype=subtype)
+    return out
+
+
+def write_slices(
+    info: audio.AudioInfo,
+    chops: Sequence[Chop],
+    folder: Path,
+    names: Sequence[str],
+    *,
+    fade_in: float,
+    fade_out: float,
+) -> list[Path]:
+    """Write each chop of ``info``'s file into ``folder`` under its name.
+
+    Returns
+    -------
+    paths : list of Path
+    """
+    subtype = audio.output_subtype(info)
+    paths = []
+    for chop, name in zip(chops, names):
+        data = audio.read_segment(info, chop.start_sample, chop.end_sample)
+        data = apply_fades(data, sr=info.sr, fade_in=fade_in, fade_out=fade_out, subtype=subtype)
+        path = folder / name
+        audio.write_wav(path, data, sr=info.sr, subtype=subtype)
+        paths.append(path)
+    return paths

@@ -1,0 +1,189 @@
+"""The model file: weights plus a small JSON of what the model was built with.
+
+A model file is a numpy ``.npz`` archive (read with ``allow_pickle=False``): one array
+per weight, named as in the PyTorch state dict, the input normalisation
+(``input.mean``, ``input.std``), and ``meta.json``: a UTF-8 JSON document as a uint8
+array, holding
+
+* ``format``: ``"samplechop-model"`` and ``version``;
+* ``features``: the feature settings (see :mod:`samplechop.features`);
+* ``architecture``: the network's name and hyper-parameters;
+* ``threshold``: the default candidate threshold for this model;
+* ``training``: how it was trained (data, steps, validation score), for the record.
+
+Loading and running a model needs numpy only.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import numpy as np
+
+from ..exceptions import ModelError
+from ..fileio import atomic_write_bytes
+from .architectures import forward, receptive_field
+from .layers import sigmoid
+
+__all__ = ["DEFAULT_MODEL_PATH", "ChopModel", "load_model", "save_model", "MODEL_FORMAT"]
+
+MODEL_FORMAT = "samplechop-model"
+MODEL_VERSION = 1
+
+#: The model shipped inside the package.
+DEFAULT_MODEL_PATH = Path(__file__).with_name("default.npz")
+
+#: Output frames computed per chunk; chunks overlap by the receptive field.
+_CHUNK_FRAMES = 4096
+
+
+@dataclass
+class ChopModel:
+    """A loaded chop model.
+
+    Attributes
+    ----------
+    features : dict
+        Feature settings the model reads.
+    architecture : dict
+        Network name and hyper-parameters.
+    params : dict of str to np.ndarray
+        Weights (float32).
+    input_mean, input_std : np.ndarray [shape=(feature_size,)]
+        Input normalisation.
+    threshold : float
+        Default candidate threshold.
+    training : dict
+        Training record.
+    path : Path or None
+        Where it was loaded from.
+    """
+
+    features: dict[str, Any]
+    architecture: dict[str, Any]
+    params: dict[str, np.ndarray]
+    input_mean: np.ndarray
+    input_std: np.ndarray
+    threshold: float = 0.5
+    training: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def context_frames(self) -> int:
+        """Frames of context either side of an output frame."""
+        return receptive_field(self.architecture)
+
+    @property
+    def min_frames(self) -> int:
+        """Shortest input, in frames, that the model accepts: the original design's
+        window of 30 frames either side (or the model's own context, if shorter)."""
+        return 2 * min(self.context_frames, 30) + 1
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of trained weights."""
+        return int(sum(value.size for value in self.params.values()))
+
+    def predict(self, features: np.ndarray) -> np.ndarray:
+        """Chop probability of every frame.
+
+        Long inputs are processed in overlapping chunks; the result equals one pass
+        over the whole sequence, with bounded memory.
+
+        Parameters
+        ----------
+        features : np.ndarray [shape=(frames, feature_size)]
+
+        Returns
+        -------
+        activations : np.ndarray [shape=(frames,), dtype=float32], in [0, 1]
+        """
+        if features.ndim != 2 or features.shape[1] != self.input_mean.size:
+            raise ModelError(
+                f"model expects {self.input_mean.size} features per frame, got shape {features.shape}"
+            )
+        x = ((features - self.input_mean) / self.input_std).astype(np.float32)
+        frames = x.shape[0]
+        margin = self.context_frames
+        out = np.empty(frames, dtype=np.float32)
+        for start in range(0, frames, _CHUNK_FRAMES):
+            stop = min(start + _CHUNK_FRAMES, frames)
+            lo, hi = max(0, start - margin), min(frames, stop + margin)
+            logits = forward(x[lo:hi], self.params, self.architecture)
+            out[start:stop] = sigmoid(logits[start - lo : stop - lo])
+        return out
+
+
+def save_model(
+    path: os.PathLike | str,
+    *,
+    features: Mapping[str, Any],
+    architecture: Mapping[str, Any],
+    params: Mapping[str, np.ndarray],
+    input_mean: np.ndarray,
+    input_std: np.ndarray,
+    threshold: float = 0.5,
+    training: Mapping[str, Any] | None = None,
+) -> None:
+    """Write a model file atomically (see the module docstring for its layout)."""
+    meta = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "features": dict(features),
+        "architecture": dict(architecture),
+        "threshold": float(threshold),
+        "training": dict(training or {}),
+    }
+    arrays = {name: np.asarray(value, dtype=np.float32) for name, value in params.items()}
+    arrays["input.mean"] = np.asarray(input_mean, dtype=np.float32).reshape(-1)
+    arrays["input.std"] = np.asarray(input_std, dtype=np.float32).reshape(-1)
+    arrays["meta.json"] = np.frombuffer(json.dumps(meta, sort_keys=True).encode("utf-8"), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_model(path: os.PathLike | str | None = None) -> ChopModel:
+    """Read a model file (default: the model shipped in the package).
+
+    Raises
+    ------
+    ModelError
+        When the file is missing, not a samplechop model, or inconsistent.
+    """
+    path = Path(path) if path is not None else DEFAULT_MODEL_PATH
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+        meta = json.loads(arrays.pop("meta.json").tobytes().decode("utf-8"))
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as error:
+        raise ModelError(f"{path}: not a samplechop model file ({error})") from None
+    if meta.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{path}: not a samplechop model file")
+    if int(meta.get("version", 0)) > MODEL_VERSION:
+        raise ModelError(f"{path}: model format version {meta['version']} is newer than this samplechop")
+    try:
+        input_mean = arrays.pop("input.mean")
+        input_std = arrays.pop("input.std")
+        model = ChopModel(
+            features=dict(meta["features"]),
+            architecture=dict(meta["architecture"]),
+            params={name: value.astype(np.float32) for name, value in arrays.items()},
+            input_mean=input_mean.astype(np.float32),
+            input_std=np.maximum(input_std.astype(np.float32), 1e-6),
+            threshold=float(meta.get("threshold", 0.5)),
+            training=dict(meta.get("training", {})),
+            path=path,
+        )
+    except KeyError as error:
+        raise ModelError(f"{path}: model file lacks {error}") from None
+    model.predict(np.zeros((8, input_mean.size), dtype=np.float32))  # weights fit the architecture
+    return model

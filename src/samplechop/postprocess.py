@@ -1,0 +1,103 @@
+"""From frame activations to chop candidates: peak picking and merging.
+
+Times are in seconds at the API; frame indices stay inside (``*_frames``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .exceptions import ParameterError
+
+__all__ = ["pick_peaks", "merge_candidates", "candidates"]
+
+
+def pick_peaks(activations: np.ndarray, *, threshold: float) -> np.ndarray:
+    """Frames that are local maxima of the activation and at least ``threshold``.
+
+    A plateau counts once, at its first frame.
+
+    Parameters
+    ----------
+    activations : np.ndarray [shape=(frames,)]
+    threshold : float in [0, 1]
+
+    Returns
+    -------
+    peak_frames : np.ndarray [shape=(n,), dtype=int]
+        Sorted frame indices.
+    """
+    a = np.asarray(activations, dtype=np.float64)
+    if a.size == 0:
+        return np.zeros(0, dtype=int)
+    left = np.concatenate(([-np.inf], a[:-1]))
+    right = np.concatenate((a[1:], [-np.inf]))
+    is_peak = (a > left) & (a >= right) & (a >= threshold)
+    return np.flatnonzero(is_peak)
+
+
+def merge_candidates(times: np.ndarray, scores: np.ndarray, *, min_gap: float) -> np.ndarray:
+    """Merge candidates closer than ``min_gap`` into the best-scoring one.
+
+    Greedy by score (ties: the earlier time): a candidate is kept when it is at least
+    ``min_gap`` seconds from every candidate kept before it.
+
+    Parameters
+    ----------
+    times : np.ndarray [shape=(n,)]
+        Candidate times in seconds.
+    scores : np.ndarray [shape=(n,)]
+        Their scores.
+    min_gap : float >= 0
+        Seconds.
+
+    Returns
+    -------
+    keep : np.ndarray [shape=(m,), dtype=int]
+        Indices into ``times`` of the kept candidates, best score first.
+    """
+    if min_gap < 0:
+        raise ParameterError(f"min_gap must be >= 0, got {min_gap}")
+    times = np.asarray(times, dtype=np.float64)
+    scores = np.asarray(scores, dtype=np.float64)
+    order = np.lexsort((times, -scores))
+    kept: list[int] = []
+    kept_times = np.zeros(0)
+    for index in order:
+        if kept_times.size and np.min(np.abs(kept_times - times[index])) < min_gap:
+            continue
+        kept.append(int(index))
+        kept_times = np.append(kept_times, times[index])
+    return np.asarray(kept, dtype=int)
+
+
+def candidates(
+    activations: np.ndarray,
+    *,
+    frame_rate: float,
+    threshold: float,
+    min_gap: float,
+    duration: float,
+    limit: int | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Chop candidates of an activation curve.
+
+    Peaks at or above ``threshold``, merged when closer than ``min_gap``, none
+    closer than ``min_gap`` to the end of the audio, the ``limit`` best kept.
+
+    Returns
+    -------
+    times : np.ndarray [shape=(m,)]
+        Candidate times in seconds, best score first.
+    scores : np.ndarray [shape=(m,)]
+        Their activations.
+    """
+    peak_frames = pick_peaks(activations, threshold=threshold)
+    times = peak_frames / float(frame_rate)
+    scores = np.asarray(activations, dtype=np.float64)[peak_frames]
+    inside = times <= duration - min_gap
+    times, scores = times[inside], scores[inside]
+    keep = merge_candidates(times, scores, min_gap=min_gap)
+    if limit is not None:
+        keep = keep[: int(limit)]
+    return times[keep], scores[keep]
