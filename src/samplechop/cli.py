@@ -96,6 +96,9 @@ def _add_dataset_parser(commands: argparse._SubParsersAction) -> None:
     build.add_argument("--jobs", type=int, default=2, help="files processed in parallel (default 2)")
     build.add_argument("--shard-frames", type=int, default=2_000_000,
                        help="frames per shard file (default 2,000,000)")
+    build.add_argument("--repitch", type=int, default=0,
+                       help="also store copies re-pitched in the audio by -N..N semitones "
+                            "(default 0: training re-pitches in the feature domain instead)")
     build.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     build.set_defaults(handler=_run_dataset_build)
 

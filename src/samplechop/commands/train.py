@@ -1,0 +1,32 @@
+"""``samplechop train``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ..exceptions import SampleChopError
+
+__all__ = ["run_train"]
+
+
+def run_train(args: argparse.Namespace, *, progress: bool = False) -> int:
+    """Train a model; returns 0."""
+    try:
+        from ..training.train import TrainSettings, train_model
+    except ImportError as error:
+        raise SampleChopError(
+            f"training needs PyTorch ({error.name} is missing): pip install 'samplechop[train]'"
+        ) from None
+    settings = TrainSettings(
+        arch=args.arch, init=args.init, steps=args.steps, batch_size=args.batch_size,
+        excerpt=args.excerpt, lr=args.lr, pitch_shift=args.pitch_shift, eval_every=args.eval_every,
+        patience=args.patience, seed=args.seed, threads=args.threads, checkpoint=args.checkpoint,
+        max_minutes=args.max_minutes,
+    )
+    report = train_model(args.data, args.output, settings, progress=progress,
+                         log=lambda message: print(message, file=sys.stderr))
+    print(f"{args.output}: best validation F {report.best_score:.3f} at step {report.best_step} "
+          f"of {report.steps} ({report.stopped}); threshold {report.threshold:.2f}; "
+          f"{report.seconds / 60:.1f} min, {report.frames_per_second:,.0f} frames/s")
+    return 0

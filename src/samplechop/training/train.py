@@ -1,0 +1,362 @@
+"""``samplechop train``: the PyTorch training loop.
+
+Excerpts of the training files are drawn at random (weighted by length) from the
+memory-mapped shards, so the data set never has to fit in memory. The class
+imbalance (few chop frames among many) is handled by weighting the positive frames
+of the binary cross-entropy by the square root of the negative/positive ratio.
+Validation scores each validation file's top-N peaks (N = its labelled count)
+with the F-measure at 50 ms; training stops early when that stops improving, and
+the best model is written as a model file that runs without PyTorch. A checkpoint
+after every validation lets an interrupted run resume where it was.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from ..dataset.store import Dataset, open_dataset
+from ..exceptions import DatasetError, ModelError, ParameterError
+from ..model import load_model, save_model
+from ..model.architectures import default_architecture, seed_architecture
+from ..scoring import f_measure, top_n_times
+from .networks import build_network, export_params
+
+__all__ = ["TrainSettings", "TrainReport", "train_model", "normalisation"]
+
+
+@dataclass
+class TrainSettings:
+    """Options of a training run (see ``samplechop train --help``)."""
+
+    arch: Optional[str] = None
+    init: Optional[str] = None
+    steps: int = 3000
+    batch_size: int = 16
+    excerpt: float = 12.0
+    lr: float = 2e-3
+    pitch_shift: int = 3
+    eval_every: int = 250
+    patience: int = 6
+    seed: int = 0
+    threads: int = 2
+    checkpoint: Optional[str] = None
+    max_minutes: Optional[float] = None
+
+    def validate(self) -> "TrainSettings":
+        if self.steps < 1:
+            raise ParameterError(f"--steps must be >= 1, got {self.steps}")
+        if self.batch_size < 1:
+            raise ParameterError(f"--batch-size must be >= 1, got {self.batch_size}")
+        if not 0.5 <= self.excerpt <= 600:
+            raise ParameterError(f"--excerpt must be between 0.5 and 600 seconds, got {self.excerpt}")
+        if not 0 < self.lr < 1:
+            raise ParameterError(f"--lr must be in (0, 1), got {self.lr}")
+        if not 0 <= self.pitch_shift <= 12:
+            raise ParameterError(f"--pitch-shift must be between 0 and 12, got {self.pitch_shift}")
+        if self.eval_every < 1 or self.patience < 1 or self.threads < 1:
+            raise ParameterError("--eval-every, --patience and --threads must be >= 1")
+        return self
+
+
+@dataclass
+class TrainReport:
+    """What a training run did."""
+
+    steps: int
+    best_step: int
+    best_score: float
+    threshold: float
+    seconds: float
+    frames_per_second: float
+    stopped: str
+    history: list[dict[str, float]]
+
+
+def normalisation(dataset: Dataset, *, max_frames: int = 400_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation over (a sample of) the training frames."""
+    rng = np.random.default_rng(seed)
+    entries = dataset.split("train")
+    total = sum(entry.frames for entry in entries)
+    share = min(1.0, max_frames / max(total, 1))
+    parts = []
+    for entry in entries:
+        features, _ = dataset.arrays(entry)
+        take = max(1, int(entry.frames * share))
+        index = np.sort(rng.choice(entry.frames, size=min(take, entry.frames), replace=False))
+        parts.append(np.asarray(features[index], dtype=np.float32))
+    sample = np.concatenate(parts)
+    return sample.mean(axis=0), np.maximum(sample.std(axis=0), 1e-3)
+
+
+class _ExcerptSampler:
+    """Random excerpts (features, targets, mask) of the training files."""
+
+    def __init__(self, dataset: Dataset, *, frames: int, batch_size: int, pitch_shift: int,
+                 mean: np.ndarray, std: np.ndarray, rng: np.random.Generator) -> None:
+        self.dataset = dataset
+        self.entries = dataset.split("train")
+        if not self.entries:
+            raise DatasetError(f"{dataset.path}: has no training files")
+        lengths = np.array([entry.frames for entry in self.entries], dtype=np.float64)
+        self.weights = lengths / lengths.sum()
+        self.frames = frames
+        self.batch_size = batch_size
+        self.pitch_shift = pitch_shift if dataset.features["kind"] == "logspec" else 0
+        self.mean, self.std = mean, std
+        self.rng = rng
+
+    def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        size = self.dataset.feature_size
+        x = np.zeros((self.batch_size, self.frames, size), dtype=np.float32)
+        y = np.zeros((self.batch_size, self.frames), dtype=np.float32)
+        mask = np.zeros((self.batch_size, self.frames), dtype=np.float32)
+        choices = self.rng.choice(len(self.entries), size=self.batch_size, p=self.weights)
+        for row, choice in enumerate(choices):
+            features, targets = self.dataset.arrays(self.entries[choice])
+            length = features.shape[0]
+            start = int(self.rng.integers(0, max(1, length - self.frames + 1)))
+            stop = min(length, start + self.frames)
+            chunk = np.asarray(features[start:stop], dtype=np.float32)
+            shift = int(self.rng.integers(-self.pitch_shift, self.pitch_shift + 1)) if self.pitch_shift else 0
+            if shift:
+                chunk = _shift_bins(chunk, shift)
+            x[row, : stop - start] = (chunk - self.mean) / self.std
+            y[row, : stop - start] = targets[start:stop]
+            mask[row, : stop - start] = 1.0
+        return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask)
+
+
+def _shift_bins(features: np.ndarray, steps: int) -> np.ndarray:
+    """Re-pitch a semitone spectrogram by ``steps`` bins; vacated bins are silent (0)."""
+    shifted = np.zeros_like(features)
+    if steps > 0:
+        shifted[:, steps:] = features[:, :-steps]
+    else:
+        shifted[:, :steps] = features[:, -steps:]
+    return shifted
+
+
+def _validate(network: torch.nn.Module, dataset: Dataset, split: str, mean: np.ndarray,
+              std: np.ndarray) -> tuple[float, float]:
+    """Mean F at 50 ms with N = labelled count, and the threshold of best F on all peaks."""
+    network.eval()
+    scores = []
+    peak_values, peak_hits, label_total = [], [], 0
+    with torch.no_grad():
+        for entry, features, _ in dataset.iter_arrays(split):
+            x = (np.asarray(features, dtype=np.float32) - mean) / std
+            activations = torch.sigmoid(network(torch.from_numpy(x)[None]))[0].numpy()
+            labels = np.asarray(entry.labels)
+            estimated = top_n_times(activations, n=labels.size, frame_rate=dataset.frame_rate)
+            scores.append(f_measure(labels, estimated)[0])
+            # Every peak with whether it hits a label, to choose a default threshold.
+            candidates = top_n_times(activations, n=10**6, frame_rate=dataset.frame_rate)
+            values = activations[np.round(candidates * dataset.frame_rate).astype(int)]
+            hits = np.zeros(candidates.size, dtype=bool)
+            if labels.size and candidates.size:
+                distance = np.abs(candidates[:, None] - labels[None, :])
+                hits = distance.min(axis=1) <= 0.05
+            peak_values.append(values)
+            peak_hits.append(hits)
+            label_total += labels.size
+    network.train()
+    threshold = _best_threshold(np.concatenate(peak_values), np.concatenate(peak_hits), label_total)
+    return float(np.mean(scores)) if scores else 0.0, threshold
+
+
+def _best_threshold(values: np.ndarray, hits: np.ndarray, label_total: int) -> float:
+    """Threshold on peak values that maximises F over all peaks of the validation files."""
+    if values.size == 0 or label_total == 0:
+        return 0.5
+    best_f, best_threshold = -1.0, 0.5
+    for threshold in np.linspace(0.05, 0.95, 19):
+        kept = values >= threshold
+        true_positive = float(np.sum(hits & kept))
+        precision = true_positive / max(float(kept.sum()), 1.0)
+        recall = min(true_positive / label_total, 1.0)
+        f = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+        if f > best_f:
+            best_f, best_threshold = f, float(threshold)
+    return round(best_threshold, 2)
+
+
+def _atomic_torch_save(state: dict[str, Any], path: Path) -> None:
+    temporary = path.with_name(f".{path.name}.part")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
+def train_model(
+    data: os.PathLike | str,
+    output: os.PathLike | str,
+    settings: TrainSettings,
+    *,
+    progress: bool = False,
+    log: Callable[[str], None] = print,
+) -> TrainReport:
+    """Train a chop model on a data set and write the best model file.
+
+    Parameters
+    ----------
+    data : path-like
+        Data set folder (``samplechop dataset build``).
+    output : path-like
+        Model file to write.
+    settings : TrainSettings
+    progress : bool
+        Show a progress bar.
+    log : callable
+        Receives one-line progress messages.
+
+    Returns
+    -------
+    TrainReport
+    """
+    settings.validate()
+    started = time.perf_counter()
+    torch.set_num_threads(settings.threads)
+    torch.manual_seed(settings.seed)
+    rng = np.random.default_rng(settings.seed)
+    dataset = open_dataset(data)
+    output = Path(output)
+    if output.parent and not output.parent.exists():
+        raise ParameterError(f"{output.parent}: output folder does not exist")
+
+    init_model = load_model(settings.init) if settings.init else None
+    if init_model is not None:
+        if init_model.features != dataset.features:
+            raise ModelError(f"{settings.init}: model was built for other features than {dataset.path}")
+        architecture = dict(init_model.architecture)
+        mean, std = init_model.input_mean, init_model.input_std
+    else:
+        name = settings.arch or ("chopnet" if dataset.features["kind"] == "logspec" else "seed")
+        architecture = default_architecture() if name == "chopnet" else seed_architecture()
+        if name == "chopnet" and dataset.features["kind"] != "logspec":
+            raise ParameterError("the chopnet architecture needs a 'logspec' data set")
+        mean, std = normalisation(dataset, seed=settings.seed)
+    network = build_network(architecture, dataset.feature_size)
+    if init_model is not None:
+        network.load_state_dict({k: torch.from_numpy(v) for k, v in init_model.params.items()})
+
+    train_entries = dataset.split("train")
+    valid_split = "valid" if dataset.split("valid") else "train"
+    if valid_split == "train":
+        log("warning: the data set has no validation files; early stopping watches training files")
+    frames = max(8, int(round(settings.excerpt * dataset.frame_rate)))
+    sampler = _ExcerptSampler(dataset, frames=frames, batch_size=settings.batch_size,
+                              pitch_shift=settings.pitch_shift, mean=mean, std=std, rng=rng)
+    positives = sum(entry.positives for entry in train_entries)
+    negatives = sum(entry.frames for entry in train_entries) - positives
+    pos_weight = torch.tensor(math.sqrt(max(negatives, 1) / max(positives, 1)))
+    optimizer = torch.optim.AdamW(network.parameters(), lr=settings.lr, weight_decay=1e-4)
+    warmup = min(200, settings.steps // 10 + 1)
+
+    def learning_rate(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return 0.5 * (1 + math.cos(math.pi * (step - warmup) / max(1, settings.steps - warmup)))
+
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate)
+    checkpoint = Path(settings.checkpoint) if settings.checkpoint else output.with_name(output.name + ".ckpt")
+    run_config = {"data": str(Path(data).resolve()), "architecture": architecture,
+                  "settings": {k: v for k, v in asdict(settings).items() if k not in ("checkpoint", "max_minutes", "threads")}}
+    step, best_score, best_step, best_threshold, stale = 0, -1.0, 0, 0.5, 0
+    history: list[dict[str, float]] = []
+    if checkpoint.exists():
+        try:
+            state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+        except Exception as error:
+            raise ModelError(f"{checkpoint}: corrupt checkpoint ({error}); delete it to start afresh") from None
+        if state.get("config") != run_config:
+            raise ModelError(f"{checkpoint}: checkpoint of another run; delete it or pass --checkpoint")
+        network.load_state_dict(state["network"])
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        step, best_score, best_step = state["step"], state["best_score"], state["best_step"]
+        best_threshold, stale, history = state["best_threshold"], state["stale"], state["history"]
+        mean, std = state["mean"], state["std"]
+        sampler.mean, sampler.std = mean, std
+        rng.bit_generator.state = state["rng"]
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed from {checkpoint} at step {step}")
+
+    def save_best(threshold: float, score: float) -> None:
+        save_model(output, features=dataset.features, architecture=architecture,
+                   params=export_params(network), input_mean=mean, input_std=std, threshold=threshold,
+                   training={"data": str(dataset.path), "step": step, "valid_f": round(score, 4),
+                             "settings": run_config["settings"],
+                             "counts": dataset.counts(), "init": settings.init})
+
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=settings.steps, initial=step, unit="step", file=sys.stderr, desc="train")
+    network.train()
+    stopped = "steps"
+    frames_seen, train_seconds = 0, 0.0
+    running = None
+    while step < settings.steps:
+        tick = time.perf_counter()
+        x, y, mask = sampler.batch()
+        logits = network(x)
+        loss = (F.binary_cross_entropy_with_logits(logits, y, pos_weight=pos_weight, reduction="none")
+                * mask).sum() / mask.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        frames_seen += int(mask.sum())
+        train_seconds += time.perf_counter() - tick
+        value = loss.item()
+        running = value if running is None else 0.95 * running + 0.05 * value
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{running:.3f}", best=f"{max(best_score, 0):.3f}")
+        if step % settings.eval_every == 0 or step == settings.steps:
+            score, threshold = _validate(network, dataset, valid_split, mean, std)
+            history.append({"step": step, "loss": round(running, 4), "valid_f": round(score, 4)})
+            if score > best_score:
+                best_score, best_step, best_threshold, stale = score, step, threshold, 0
+                save_best(threshold, score)
+            else:
+                stale += 1
+            log(f"step {step}: loss {running:.4f}, validation F {score:.3f} (best {best_score:.3f} at {best_step})")
+            _atomic_torch_save({
+                "config": run_config, "network": network.state_dict(), "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(), "step": step, "best_score": best_score,
+                "best_step": best_step, "best_threshold": best_threshold, "stale": stale,
+                "history": history, "mean": mean, "std": std, "rng": rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(),
+            }, checkpoint)
+            if stale >= settings.patience:
+                stopped = "early stopping"
+                break
+        if settings.max_minutes is not None and time.perf_counter() - started > 60 * settings.max_minutes:
+            stopped = "time limit"
+            break
+    if bar is not None:
+        bar.close()
+    if best_score < 0:
+        score, threshold = _validate(network, dataset, valid_split, mean, std)
+        best_score, best_step, best_threshold = score, step, threshold
+        save_best(threshold, score)
+    return TrainReport(
+        steps=step, best_step=best_step, best_score=best_score, threshold=best_threshold,
+        seconds=time.perf_counter() - started,
+        frames_per_second=frames_seen / train_seconds if train_seconds > 0 else 0.0,
+        stopped=stopped, history=history,
+    )
