@@ -136,7 +136,35 @@ def probe(path: os.PathLike | str) -> AudioInfo:
         raise AudioError(f"{path}: has no audio channels")
     if info.frames <= 0:
         raise AudioError(f"{path}: holds no audio samples")
+    if info.format == "WAV":
+        missing = _wav_missing_bytes(path, size)
+        if missing:
+            raise AudioError(f"{path}: truncated: {missing} bytes of audio data are missing")
     return info
+
+
+def _wav_missing_bytes(path: Path, size: int) -> int:
+    """Bytes that a RIFF/WAVE file's ``data`` chunk declares but the file lacks.
+
+    libsndfile quietly shortens a truncated WAV to what is there, so the header is
+    checked here: 0 for a whole file (or one that is not a plain RIFF WAVE).
+    """
+    import struct
+
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        position = 12
+        while position + 8 <= size:
+            handle.seek(position)
+            chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+            if chunk_id == b"data":
+                if chunk_size == 0xFFFFFFFF:  # size unknown (streamed); nothing to check
+                    return 0
+                return max(0, position + 8 + chunk_size - size)
+            position += 8 + chunk_size + (chunk_size & 1)
+    return 0
 
 
 def _open(info: AudioInfo) -> sf.SoundFile:

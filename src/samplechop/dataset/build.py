@@ -81,6 +81,7 @@ class _Task:
     path: Path
     label_path: Path
     sha256: str
+    labels_sha256: str
     split: str
     features: Mapping[str, Any]
     label_width: int
@@ -209,7 +210,7 @@ def build_dataset(
         entries, shards = list(existing.files), dict(existing.shards)
     else:
         entries, shards = [], {}
-    done = {(entry.sha256, (entry.augmentation or {}).get("pitch_shift", 0)) for entry in entries}
+    done = {entry.key for entry in entries}
     report = BuildReport()
     files, problems = collect_audio(sources)
     for problem in problems:
@@ -225,17 +226,21 @@ def build_dataset(
             log(f"skipped: {message}")
             continue
         try:
-            sha = file_sha256(path)
+            # A source is its audio and its labels: corrected labels make a new entry.
+            sha, labels_sha = file_sha256(path), file_sha256(label_path)
         except OSError as error:
             report.failed.append(f"{path}: cannot read ({error.strerror})")
             log(f"skipped: {report.failed[-1]}")
             continue
-        wanted = [shift for shift in shifts if (sha, shift) not in done]
+        wanted = [shift for shift in shifts if (sha, labels_sha, shift) not in done]
         if not wanted:
             report.skipped += 1
             continue
-        done.update((sha, shift) for shift in wanted)
-        tasks.append(_Task(path, label_path, sha, "train", dict(features), label_width, wanted))
+        done.update((sha, labels_sha, shift) for shift in wanted)
+        tasks.append(_Task(path, label_path, sha, labels_sha, "train", dict(features), label_width, wanted))
+    # An entry whose source file now has other labels is replaced by the new version.
+    relabelled = {(str(task.path), task.sha256) for task in tasks if 0 in task.pitch_shifts}
+    entries[:] = [entry for entry in entries if (entry.source, entry.sha256) not in relabelled]
     # Files already in the data set keep their split; new files are split among themselves.
     known = {entry.sha256: entry.split for entry in entries}
     new = [task for task in tasks if task.sha256 not in known]
@@ -285,7 +290,8 @@ def build_dataset(
                 log(f"warning: {message}")
             for shift, feats, targets in outputs:
                 entry = FileEntry(
-                    source=str(task.path), sha256=task.sha256, shard="", offset=0,
+                    source=str(task.path), sha256=task.sha256, labels_sha256=task.labels_sha256,
+                    shard="", offset=0,
                     frames=int(feats.shape[0]), labels=[round(float(t), 6) for t in labels],
                     positives=int(targets.sum()), split=task.split, duration=round(duration, 6),
                     augmentation={"pitch_shift": shift} if shift else None,

@@ -76,6 +76,12 @@ class FileEntry:
     split: str
     duration: float
     augmentation: Optional[dict[str, Any]] = None
+    labels_sha256: str = ""
+
+    @property
+    def key(self) -> tuple[str, str, int]:
+        """What identifies a built entry: audio content, label content, re-pitching."""
+        return self.sha256, self.labels_sha256, int((self.augmentation or {}).get("pitch_shift", 0))
 
 
 @dataclass

@@ -1,0 +1,69 @@
+"""Shared fixtures: small generated audio with known chop times."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from samplechop.annotations import write_labels
+
+
+def click_track(times, *, sr: int = 22050, duration: float = 6.0, seed: int = 0,
+                noise: float = 0.002) -> np.ndarray:
+    """Decaying noise bursts (30 ms) at ``times`` over faint noise; mono float32."""
+    rng = np.random.default_rng(seed)
+    y = noise * rng.standard_normal(int(duration * sr))
+    burst = int(0.03 * sr)
+    envelope = np.exp(-np.arange(burst) / (0.006 * sr))
+    for time in times:
+        start = int(round(time * sr))
+        stop = min(start + burst, y.size)
+        y[start:stop] += 0.8 * envelope[: stop - start] * rng.standard_normal(stop - start)
+    return y.astype(np.float32)
+
+
+def chord_track(changes, chords, *, sr: int = 22050, duration: float = 8.0) -> np.ndarray:
+    """Sustained sine chords: ``chords[i]`` (MIDI notes) from ``changes[i]`` on."""
+    t = np.arange(int(duration * sr)) / sr
+    y = np.zeros_like(t)
+    bounds = list(changes) + [duration]
+    for (start, stop), notes in zip(zip(bounds[:-1], bounds[1:]), chords):
+        region = (t >= start) & (t < stop)
+        local = t[region] - start
+        envelope = np.minimum(local / 0.005, 1.0) * np.exp(-local / 2.0)
+        for note in notes:
+            frequency = 440.0 * 2 ** ((note - 69) / 12)
+            y[region] += 0.15 * envelope * np.sin(2 * np.pi * frequency * local)
+    return y.astype(np.float32)
+
+
+def write_labelled(folder: Path, name: str, y: np.ndarray, times, *, sr: int = 22050,
+                   subtype: str = "PCM_16") -> Path:
+    """Write ``y`` as ``<name>.wav`` and ``times`` as ``<name>.txt``; returns the audio path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.wav"
+    sf.write(path, y, sr, subtype=subtype)
+    write_labels(folder / f"{name}.txt", times)
+    return path
+
+
+def random_click_times(rng: np.random.Generator, duration: float, count: int) -> np.ndarray:
+    """``count`` sorted times at least 0.3 s apart within (0.2, duration - 0.3)."""
+    while True:
+        times = np.sort(rng.uniform(0.2, duration - 0.3, size=count))
+        if np.all(np.diff(times) > 0.3):
+            return times
+
+
+@pytest.fixture
+def click_corpus(tmp_path: Path) -> Path:
+    """Twelve labelled click files (6 s each, 22.05 kHz)."""
+    rng = np.random.default_rng(7)
+    folder = tmp_path / "clicks"
+    for index in range(12):
+        times = random_click_times(rng, 6.0, 6)
+        write_labelled(folder, f"clicks{index:02d}", click_track(times, seed=index), times)
+    return folder

@@ -1,0 +1,68 @@
+import json
+
+import numpy as np
+import pytest
+
+from samplechop.annotations import LabelWarning, find_label_file, read_labels, write_labels
+from samplechop.exceptions import AnnotationError
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["0.5,1.25,3.0", "0.5, 1.25,\n3.0\n", "0.5\n1.25\n3.0\n", "# comment\n0.5\n\n1.25\n3.0",
+     "0.5\t0.5\tA\n1.25\t1.25\tB\n3.0\t3.5\tC\n"],
+)
+def test_read_label_formats(tmp_path, text):
+    path = tmp_path / "x.txt"
+    path.write_text(text)
+    np.testing.assert_allclose(read_labels(path), [0.5, 1.25, 3.0])
+
+
+def test_read_chops_manifest(tmp_path):
+    path = tmp_path / "x.chops.json"
+    path.write_text(json.dumps({"chops": [{"start": 2.0}, {"start": 0.25}]}))
+    with pytest.warns(LabelWarning):
+        np.testing.assert_allclose(read_labels(path), [0.25, 2.0])
+
+
+def test_write_then_read(tmp_path):
+    write_labels(tmp_path / "y.txt", [3.0, 1.0, 2.5])
+    np.testing.assert_allclose(read_labels(tmp_path / "y.txt"), [1.0, 2.5, 3.0])
+
+
+def test_unsorted_and_duplicates_are_fixed_with_a_warning(tmp_path):
+    path = tmp_path / "x.txt"
+    path.write_text("2.0\n1.0\n1.0\n")
+    with pytest.warns(LabelWarning) as record:
+        times = read_labels(path)
+    np.testing.assert_allclose(times, [1.0, 2.0])
+    assert any("duplicated" in str(w.message) for w in record)
+    assert any("not in order" in str(w.message) for w in record)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [("", "no chop times"), ("1.0\n-0.5\n", "negative"), ("1.0\nabc\n", "not a time"),
+     ("1.0\n99.0\n", "past the end"), ("nan\n", "finite")],
+)
+def test_bad_label_files(tmp_path, text, message):
+    path = tmp_path / "bad.txt"
+    path.write_text(text)
+    with pytest.raises(AnnotationError, match=message) as info:
+        read_labels(path, duration=10.0)
+    assert "bad.txt" in str(info.value)
+
+
+def test_missing_label_file(tmp_path):
+    with pytest.raises(AnnotationError, match="not found"):
+        read_labels(tmp_path / "none.txt")
+
+
+def test_find_label_file(tmp_path):
+    audio = tmp_path / "song.wav"
+    audio.write_bytes(b"")
+    assert find_label_file(audio) is None
+    (tmp_path / "song.chops.json").write_text("{}")
+    assert find_label_file(audio) == tmp_path / "song.chops.json"
+    (tmp_path / "song.txt").write_text("1.0")
+    assert find_label_file(audio) == tmp_path / "song.txt"

@@ -1,0 +1,96 @@
+import numpy as np
+import pytest
+import soundfile as sf
+
+from samplechop import audio
+from samplechop.exceptions import AudioError
+
+
+def _tone(sr, seconds=1.0, channels=2):
+    t = np.arange(int(sr * seconds)) / sr
+    y = 0.5 * np.sin(2 * np.pi * 440 * t)
+    return np.stack([y * (0.5 + 0.5 * c / max(channels - 1, 1)) for c in range(channels)], axis=1)
+
+
+@pytest.mark.parametrize(
+    "name, fmt, subtype",
+    [("a.wav", "WAV", "PCM_U8"), ("b.wav", "WAV", "PCM_16"), ("c.wav", "WAV", "PCM_24"),
+     ("d.wav", "WAV", "PCM_32"), ("e.wav", "WAV", "FLOAT"), ("f.wav", "WAV", "DOUBLE"),
+     ("g.aiff", "AIFF", "PCM_16"), ("h.flac", "FLAC", "PCM_24"), ("i.ogg", "OGG", "VORBIS"),
+     ("j.mp3", "MP3", "MPEG_LAYER_III")],
+)
+def test_reads_every_format_and_cuts_losslessly(tmp_path, name, fmt, subtype):
+    path = tmp_path / name
+    sf.write(path, _tone(44100), 44100, format=fmt, subtype=subtype)
+    y, info = audio.load_analysis(path, sr=22050)
+    assert info.channels == 2 and info.sr == 44100
+    assert y.dtype == np.float32 and abs(y.size - info.frames / 2) <= 2
+    assert 0.3 < np.abs(y).max() < 0.6
+    # A segment written back keeps the stored samples exactly (lossless sources).
+    segment = audio.read_segment(info, 1000, 5000)
+    out = tmp_path / "out.wav"
+    audio.write_wav(out, segment, sr=info.sr, subtype=audio.output_subtype(info))
+    written = sf.info(out)
+    assert written.samplerate == 44100 and written.channels == 2
+    if subtype not in ("VORBIS", "MPEG_LAYER_III"):
+        assert written.subtype == (subtype if subtype != "PCM_S8" else "PCM_U8")
+        again = audio.read_segment(audio.probe(out), 0, 4000)
+        np.testing.assert_array_equal(again, segment)
+    else:
+        assert written.subtype == "PCM_24"
+
+
+@pytest.mark.parametrize("sr", [8000, 11025, 48000, 96000, 192000])
+def test_any_rate_and_many_channels(tmp_path, sr):
+    path = tmp_path / "x.wav"
+    sf.write(path, _tone(sr, channels=6), sr, subtype="PCM_16")
+    y, info = audio.load_analysis(path, sr=22050)
+    assert info.channels == 6
+    assert abs(y.size - 22050) <= 2
+
+
+def test_rate_out_of_range(tmp_path):
+    path = tmp_path / "x.wav"
+    sf.write(path, _tone(4000), 4000)
+    with pytest.raises(AudioError, match="sample rate 4000"):
+        audio.probe(path)
+
+
+def test_missing_empty_and_not_audio(tmp_path):
+    with pytest.raises(AudioError, match="not found"):
+        audio.probe(tmp_path / "none.wav")
+    (tmp_path / "empty.wav").write_bytes(b"")
+    with pytest.raises(AudioError, match="empty"):
+        audio.probe(tmp_path / "empty.wav")
+    (tmp_path / "text.wav").write_text("this is not audio at all, just text " * 20)
+    with pytest.raises(AudioError, match="not a readable audio file"):
+        audio.probe(tmp_path / "text.wav")
+
+
+def test_truncated_wav(tmp_path):
+    path = tmp_path / "x.wav"
+    sf.write(path, _tone(22050, seconds=2.0), 22050, subtype="PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(AudioError, match="truncated"):
+        audio.load_analysis(path)
+
+
+def test_nan_in_float_wav(tmp_path):
+    y = _tone(22050)
+    y[5000, 0] = np.nan
+    path = tmp_path / "x.wav"
+    sf.write(path, y, 22050, subtype="FLOAT")
+    with pytest.raises(AudioError, match="NaN or infinite"):
+        audio.load_analysis(path)
+    y[5000, 0] = np.inf
+    sf.write(path, y, 22050, subtype="FLOAT")
+    with pytest.raises(AudioError, match="NaN or infinite"):
+        audio.load_analysis(path)
+
+
+def test_from_float_rounds_to_24_bit_grid():
+    values = np.array([[0.5], [-1.0], [0.99999999], [1e-9]])
+    out = audio.from_float(values, np.int32, subtype="PCM_24")
+    assert np.all(out % 256 == 0)
+    assert out[1, 0] == -(2**31)

@@ -1,0 +1,206 @@
+"""The chop command through main(argv), on generated audio with known chop times."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from samplechop.cli import main
+from samplechop.scoring import f_measure
+
+from conftest import chord_track, click_track
+
+CLICKS = [0.5, 1.3, 2.1, 2.6, 3.4, 4.4, 5.0, 5.9]
+
+
+@pytest.fixture
+def clicks_wav(tmp_path) -> Path:
+    """Stereo 44.1 kHz 16-bit clicks at CLICKS."""
+    mono = click_track(CLICKS, sr=44100, duration=7.0)
+    path = tmp_path / "clicks.wav"
+    sf.write(path, np.stack([mono, 0.5 * mono], axis=1), 44100, subtype="PCM_16")
+    return path
+
+
+def _run(argv, capsys):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_chops_clicks_at_their_times(tmp_path, clicks_wav, capsys):
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["chop", clicks_wav, "-n", len(CLICKS), "-o", out], capsys)
+    assert code == 0, stderr
+    kit = out / "clicks"
+    wavs = sorted(kit.glob("clicks_chop*.wav"))
+    assert [p.name for p in wavs] == [f"clicks_chop{i:02d}.wav" for i in range(1, len(CLICKS) + 1)]
+    document = json.loads((kit / "clicks.chops.json").read_text())
+    starts = np.array([chop["start"] for chop in document["chops"]])
+    assert f_measure(np.array(CLICKS), starts)[0] >= 0.85
+    for chop, path in zip(document["chops"], wavs):
+        info = sf.info(path)
+        assert (info.samplerate, info.channels, info.subtype) == (44100, 2, "PCM_16")
+        assert info.frames == chop["end_sample"] - chop["start_sample"]
+        assert chop["start"] <= max(t for t in CLICKS if t <= chop["start"] + 0.05) + 0.001
+    labels = np.loadtxt(kit / "clicks.txt")
+    np.testing.assert_allclose(labels, starts, atol=1e-5)
+    assert "clicks_chop" not in stdout and "start" in stdout and "score" in stdout
+
+
+def test_chord_changes_are_found(tmp_path, capsys):
+    changes = [0.0, 2.0, 4.0, 6.0, 8.0]
+    chords = [(60, 64, 67), (65, 69, 72), (62, 65, 69), (67, 71, 74), (60, 64, 67)]
+    path = tmp_path / "chords.wav"
+    sf.write(path, chord_track(changes, chords, duration=10.0), 22050)
+    code, stdout, stderr = _run(["chop", path, "-n", 5, "--json", "--dry-run"], capsys)
+    assert code == 0, stderr
+    starts = [chop["start"] for chop in json.loads(stdout)["files"][0]["chops"]]
+    assert f_measure(np.array(changes), np.array(starts))[0] >= 0.8
+
+
+def test_contiguous_round_trip_is_exact(tmp_path, clicks_wav, capsys):
+    for subtype in ("PCM_16", "PCM_24", "FLOAT"):
+        source = tmp_path / f"src_{subtype}.wav"
+        data, sr = sf.read(clicks_wav, dtype="float64")
+        sf.write(source, data, sr, subtype=subtype)
+        out = tmp_path / f"out_{subtype}"
+        code, _, stderr = _run(["chop", source, "-n", 5, "-o", out, "--mode", "contiguous",
+                                "--fade-in", 0, "--fade-out", 0], capsys)
+        assert code == 0, stderr
+        dtype = {"PCM_16": "int16", "PCM_24": "int32", "FLOAT": "float32"}[subtype]
+        pieces = [sf.read(p, dtype=dtype)[0] for p in sorted((out / source.stem).glob("*.wav"))]
+        original = sf.read(source, dtype=dtype)[0]
+        np.testing.assert_array_equal(np.concatenate(pieces), original)
+        assert sf.info(sorted((out / source.stem).glob("*.wav"))[0]).subtype == subtype
+
+
+def test_fades_leave_no_step_at_the_cuts(tmp_path, capsys):
+    t = np.arange(6 * 22050) / 22050
+    tone = 0.5 * np.sin(2 * np.pi * 110 * t) * (1 + 0.9 * np.sign(np.sin(2 * np.pi * 0.5 * t)))
+    path = tmp_path / "tone.wav"
+    sf.write(path, tone, 22050, subtype="PCM_16")
+    code, _, stderr = _run(["chop", path, "-n", 4, "-o", tmp_path / "out", "--threshold", 0], capsys)
+    assert code == 0, stderr
+    for wav in (tmp_path / "out" / "tone").glob("*.wav"):
+        data = sf.read(wav)[0]
+        assert abs(data[0]) < 0.02 and abs(data[-1]) < 0.02
+
+
+def test_dry_run_writes_nothing_and_json_is_complete(tmp_path, clicks_wav, capsys):
+    out = tmp_path / "out"
+    code, stdout, _ = _run(["chop", clicks_wav, "-n", 4, "-o", out, "--dry-run", "--json"], capsys)
+    assert code == 0 and not out.exists()
+    document = json.loads(stdout)
+    assert document["failed"] == [] and len(document["files"][0]["chops"]) == 4
+    assert {"start", "end", "start_sample", "end_sample", "score", "rank"} <= set(document["files"][0]["chops"][0])
+
+
+def test_fewer_candidates_than_asked_is_said_plainly(tmp_path, clicks_wav, capsys):
+    code, stdout, _ = _run(["chop", clicks_wav, "-n", 40, "--dry-run", "--threshold", 0.5], capsys)
+    assert code == 0
+    assert "of the 40 asked for" in stdout
+
+
+def test_existing_output_is_refused_then_overwritten(tmp_path, clicks_wav, capsys):
+    out = tmp_path / "out"
+    assert _run(["chop", clicks_wav, "-n", 3, "-o", out], capsys)[0] == 0
+    before = (out / "clicks" / "clicks.chops.json").read_text()
+    code, _, stderr = _run(["chop", clicks_wav, "-n", 5, "-o", out], capsys)
+    assert code != 0 and "exists already" in stderr and "--overwrite" in stderr
+    assert (out / "clicks" / "clicks.chops.json").read_text() == before
+    code, _, _ = _run(["chop", clicks_wav, "-n", 5, "-o", out, "--overwrite"], capsys)
+    assert code == 0 and len(list((out / "clicks").glob("*.wav"))) == 5
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
+    files = {}
+    files["missing"] = tmp_path / "missing.wav"
+    (tmp_path / "noaudio").mkdir()
+    (tmp_path / "noaudio" / "readme.txt").write_text("hi")
+    files["folder without audio"] = tmp_path / "noaudio"
+    files["not audio"] = tmp_path / "notes.wav"
+    files["not audio"].write_text("just some text, not a RIFF file " * 10)
+    files["empty"] = tmp_path / "empty.wav"
+    files["empty"].write_bytes(b"")
+    truncated = tmp_path / "truncated.wav"
+    sf.write(truncated, click_track(CLICKS, duration=7.0), 22050, subtype="PCM_16")
+    truncated.write_bytes(truncated.read_bytes()[:60000])
+    files["truncated"] = truncated
+    files["silence"] = tmp_path / "silence.wav"
+    sf.write(files["silence"], np.zeros(22050 * 3), 22050)
+    files["too short"] = tmp_path / "short.wav"
+    sf.write(files["too short"], click_track([0.1], duration=0.5), 22050)
+    nan = click_track(CLICKS, duration=7.0)
+    nan[1000] = np.nan
+    files["nan"] = tmp_path / "nan.wav"
+    sf.write(files["nan"], nan, 22050, subtype="FLOAT")
+    return files
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", "file not found"), ("folder without audio", "holds no audio files"),
+    ("not audio", "not a readable audio file"), ("empty", "file is empty"), ("truncated", "truncated"),
+    ("silence", "silent"), ("too short", "shorter than the model's context"), ("nan", "NaN or infinite"),
+])
+def test_bad_input_files(tmp_path, capsys, case, message):
+    path = _bad_inputs(tmp_path)[case]
+    code, stdout, stderr = _run(["chop", path, "-o", tmp_path / "out"], capsys)
+    assert code != 0
+    lines = [line for line in stderr.splitlines() if line]
+    assert len(lines) == 1, stderr
+    assert message in lines[0] and path.name in lines[0] and "Traceback" not in stderr
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+@pytest.mark.parametrize("options, message", [
+    (["-n", "0"], "-n must be"), (["-n", "-3"], "-n must be"), (["-n", "100000"], "too many"),
+    (["--lambda", "1.5"], "--lambda must be between 0 and 1"), (["--lambda", "-0.1"], "--lambda"),
+    (["--threshold", "2"], "--threshold"), (["--min-length", "0"], "--min-length"),
+])
+def test_bad_options(tmp_path, clicks_wav, capsys, options, message):
+    code, _, stderr = _run(["chop", clicks_wav, "-o", tmp_path / "out", *options], capsys)
+    assert code == 2 and message in stderr and len(stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output(tmp_path, clicks_wav, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code, _, stderr = _run(["chop", clicks_wav, "-o", blocker], capsys)
+    assert code != 0 and "not a folder" in stderr
+    code, _, stderr = _run(["chop", clicks_wav, "-o", blocker / "sub"], capsys)
+    assert code != 0 and "not writable" in stderr and len(stderr.strip().splitlines()) == 1
+
+
+def test_batch_goes_on_past_a_bad_file(tmp_path, clicks_wav, capsys):
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    good = folder / "a_good.wav"
+    good.write_bytes(clicks_wav.read_bytes())
+    (folder / "b_bad.wav").write_text("not audio " * 50)
+    (folder / "c_good.flac").write_bytes(b"")
+    sf.write(folder / "c_good.flac", sf.read(clicks_wav)[0], 44100)
+    code, stdout, stderr = _run(["chop", folder, "-n", 4, "-o", tmp_path / "out"], capsys)
+    assert code != 0
+    assert (tmp_path / "out" / "a_good").is_dir() and (tmp_path / "out" / "c_good").is_dir()
+    assert "2 of 3 inputs chopped" in stderr and "b_bad.wav" in stderr
+
+
+def test_help_is_instant_and_imports_nothing_heavy():
+    code = ("import sys; from samplechop.cli import build_parser; build_parser().format_help(); "
+            "print(sorted(m for m in ('numpy', 'scipy', 'soundfile', 'torch', 'librosa') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_demo(tmp_path, capsys):
+    code, stdout, stderr = _run(["chop", "--demo", "-n", 8, "-o", tmp_path / "out"], capsys)
+    assert code == 0, stderr
+    assert len(list((tmp_path / "out" / "demo").glob("demo_chop*.wav"))) == 8

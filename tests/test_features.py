@@ -1,0 +1,50 @@
+import numpy as np
+import pytest
+
+from samplechop import constants, features
+from samplechop.exceptions import ParameterError
+
+
+def test_filterbank_rows_sum_to_one():
+    weights = features.semitone_filterbank()
+    assert weights.shape == (constants.N_FFT // 2 + 1, constants.N_BINS)
+    np.testing.assert_allclose(weights.sum(axis=0), 1.0, rtol=1e-5)
+
+
+def test_filterbank_rejects_bins_past_nyquist():
+    with pytest.raises(ParameterError, match="Nyquist"):
+        features.semitone_filterbank(sr=8000, n_bins=84)
+
+
+@pytest.mark.parametrize("midi", [48, 57, 69, 81, 96])
+def test_tone_lands_in_its_semitone_bin(midi):
+    sr = constants.SAMPLE_RATE
+    t = np.arange(sr) / sr
+    y = np.sin(2 * np.pi * 440 * 2 ** ((midi - 69) / 12) * t).astype(np.float32)
+    spec = features.log_spectrogram(y)
+    expected_bin = midi - 36  # C2 is MIDI 36
+    assert int(np.argmax(spec[20:-20].mean(axis=0))) == expected_bin
+
+
+def test_frames_and_chunking_agree():
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal(constants.HOP_LENGTH * 9000 + 17).astype(np.float32)
+    spec = features.log_spectrogram(y)
+    assert spec.shape == (features.n_frames(y.size, hop_length=constants.HOP_LENGTH), constants.N_BINS)
+    whole = features.stft_magnitude(y, start_frame=4090, stop_frame=4100)
+    expected = np.log1p(whole @ features.semitone_filterbank())
+    np.testing.assert_allclose(spec[4090:4100], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_harmonic_spectra_separate_chords_and_ignore_clicks():
+    sr = constants.SAMPLE_RATE
+    t = np.arange(2 * sr) / sr
+    c_major = sum(np.sin(2 * np.pi * f * t) for f in (261.6, 329.6, 392.0))
+    f_sharp = sum(np.sin(2 * np.pi * f * t) for f in (370.0, 466.2, 554.4))
+    y = np.concatenate([c_major, f_sharp, c_major]).astype(np.float32) * 0.2
+    # a loud click on top of the third section must not make it differ from the first
+    y[int(4.3 * sr): int(4.3 * sr) + 20] += 0.9
+    spectra = features.harmonic_spectra(y, np.array([0.5, 2.5, 4.2]))
+    distance = lambda a, b: np.linalg.norm(spectra[a] - spectra[b])  # noqa: E731
+    assert distance(0, 2) < 0.5 * distance(0, 1)
+    np.testing.assert_allclose(np.linalg.norm(spectra, axis=1), 1.0, rtol=1e-5)

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+from samplechop.exceptions import ModelError
+from samplechop.model import load_model, save_model
+from samplechop.model.architectures import default_architecture, seed_architecture
+from samplechop.model.file import ChopModel
+from samplechop.features import DEFAULT_FEATURES, SEED_FEATURES
+
+torch = pytest.importorskip("torch")
+from samplechop.training.networks import build_network, export_params  # noqa: E402
+
+
+@pytest.mark.parametrize("arch, size", [(default_architecture(), 84), (seed_architecture(), 1)])
+def test_numpy_forward_equals_torch_across_chunks(arch, size):
+    torch.manual_seed(0)
+    network = build_network(arch, size).eval()
+    x = np.random.default_rng(1).standard_normal((9000, size)).astype(np.float32)
+    with torch.no_grad():
+        expected = torch.sigmoid(network(torch.from_numpy(x)[None]))[0].numpy()
+    model = ChopModel(features={}, architecture=arch, params=export_params(network),
+                      input_mean=np.zeros(size, np.float32), input_std=np.ones(size, np.float32))
+    np.testing.assert_allclose(model.predict(x), expected, atol=2e-5)
+
+
+def test_save_and_load_round_trip(tmp_path):
+    torch.manual_seed(0)
+    network = build_network(seed_architecture(), 1)
+    path = tmp_path / "m.npz"
+    save_model(path, features=SEED_FEATURES, architecture=seed_architecture(), params=export_params(network),
+               input_mean=np.array([2.0]), input_std=np.array([3.0]), threshold=0.4, training={"x": 1})
+    model = load_model(path)
+    assert model.features == SEED_FEATURES and model.threshold == 0.4 and model.training == {"x": 1}
+    assert model.input_mean[0] == 2.0 and model.input_std[0] == 3.0
+    assert model.n_parameters == sum(p.numel() for p in network.parameters())
+
+
+def test_bad_model_files(tmp_path):
+    with pytest.raises(ModelError, match="not found"):
+        load_model(tmp_path / "none.npz")
+    (tmp_path / "junk.npz").write_bytes(b"not a zip")
+    with pytest.raises(ModelError, match="not a samplechop model"):
+        load_model(tmp_path / "junk.npz")
+    torch.manual_seed(0)
+    params = export_params(build_network(seed_architecture(), 1))
+    params.pop("head.weight")
+    save_model(tmp_path / "broken.npz", features=SEED_FEATURES, architecture=seed_architecture(),
+               params=params, input_mean=np.zeros(1), input_std=np.ones(1))
+    with pytest.raises(ModelError, match="head.weight"):
+        load_model(tmp_path / "broken.npz")
+
+
+def test_shipped_model_loads():
+    model = load_model()
+    assert model.features == DEFAULT_FEATURES
+    assert model.architecture["name"] == "chopnet"
+    assert model.path.stat().st_size < 10 * 1024 * 1024

@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from samplechop.diversify import maximal_average_diversification, pairwise_distances
+from samplechop.exceptions import ParameterError
+from samplechop.postprocess import candidates, merge_candidates, pick_peaks
+from samplechop.refine import attack_start, refine_start, zero_crossing_before
+
+
+def test_pick_peaks():
+    a = np.array([0.0, 0.9, 0.2, 0.3, 0.3, 0.1, 0.05, 0.6])
+    np.testing.assert_array_equal(pick_peaks(a, threshold=0.25), [1, 3, 7])
+    np.testing.assert_array_equal(pick_peaks(a, threshold=0.7), [1])
+
+
+def test_merge_keeps_best_of_close_candidates():
+    times = np.array([1.0, 1.05, 2.0, 2.08, 3.0])
+    scores = np.array([0.5, 0.9, 0.7, 0.7, 0.2])
+    keep = merge_candidates(times, scores, min_gap=0.1)
+    np.testing.assert_allclose(times[keep], [1.05, 2.0, 3.0])  # ties go to the earlier time
+
+
+def test_candidates_respect_gap_end_and_limit():
+    a = np.zeros(500)
+    a[[10, 12, 100, 200, 300, 495]] = [0.5, 0.9, 0.8, 0.7, 0.6, 0.99]
+    times, scores = candidates(a, frame_rate=100.0, threshold=0.1, min_gap=0.1, duration=5.0, limit=3)
+    np.testing.assert_allclose(times, [0.12, 1.0, 2.0])
+    np.testing.assert_allclose(scores, [0.9, 0.8, 0.7])
+
+
+def test_mad_lambda_zero_is_top_scores_and_one_is_diversity():
+    scores = np.array([0.9, 0.85, 0.8, 0.3])
+    spectra = np.array([[1.0, 0, 0], [1.0, 0.05, 0], [0.99, 0.1, 0], [0, 0, 1.0]])
+    spectra /= np.linalg.norm(spectra, axis=1, keepdims=True)
+    distances = pairwise_distances(spectra)
+    assert distances.max() <= 1.0 + 1e-9 and np.allclose(np.diag(distances), 0, atol=1e-6)
+    np.testing.assert_array_equal(maximal_average_diversification(scores, distances, n=2, lam=0.0), [0, 1])
+    np.testing.assert_array_equal(maximal_average_diversification(scores, distances, n=2, lam=0.8), [0, 3])
+    assert maximal_average_diversification(scores, distances, n=10, lam=0.5).size == 4
+    with pytest.raises(ParameterError):
+        maximal_average_diversification(scores, distances, n=2, lam=1.5)
+
+
+def test_refine_moves_to_attack_and_zero_crossing():
+    sr = 44100
+    rng = np.random.default_rng(0)
+    x = 0.001 * rng.standard_normal(sr)
+    onset = 22050
+    t = np.arange(4000) / sr
+    x[onset : onset + 4000] += 0.8 * np.sin(2 * np.pi * 200 * t + 0.3) * np.exp(-t / 0.05)
+    for offset in (-600, 0, 500):  # the model's frame may be off by a frame or so
+        start = refine_start(x, sr=sr, centre=onset + offset)
+        assert onset - int(0.006 * sr) <= start <= onset + 2
+        assert np.signbit(x[start]) != np.signbit(x[start - 1]) or x[start] == 0
+    assert attack_start(x[onset - 1000 : onset + 1000], sr=sr) in range(1000 - 44, 1000 + 45)
+    assert zero_crossing_before(np.ones(100), 50, limit=10) == 50
