@@ -20,7 +20,7 @@ __all__ = ["main", "build_parser"]
 EXIT_INTERRUPTED = 130
 
 
-def _positive_float(text: str) -> float:
+def _number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -42,23 +42,23 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--demo", action="store_true", help="chop the demo sample shipped with samplechop")
     parser.add_argument("-n", "--chops", dest="n", type=int, default=16, help="chops per file (default 16)")
     parser.add_argument("-o", "--output", default="chops", help="output folder (default ./chops)")
-    parser.add_argument("--lambda", dest="lam", type=_positive_float, default=0.3,
+    parser.add_argument("--lambda", dest="lam", type=_number, default=0.3,
                         help="diversity weight in [0, 1]: 0 takes the most probable chops, "
                              "higher values prefer chops that sound unalike (default 0.3)")
-    parser.add_argument("--threshold", type=_positive_float, default=None,
+    parser.add_argument("--threshold", type=_number, default=None,
                         help="lowest score in [0, 1] of a chop candidate (default: the model's)")
-    parser.add_argument("--min-length", type=_positive_float, default=0.1,
+    parser.add_argument("--min-length", type=_number, default=0.1,
                         help="shortest chop in seconds; closer candidates merge (default 0.1)")
-    parser.add_argument("--max-length", type=_positive_float, default=None,
+    parser.add_argument("--max-length", type=_number, default=None,
                         help="longest chop in seconds (default: each chop runs to the next)")
     parser.add_argument("--candidates", type=int, default=None,
                         help="candidates kept for selection, best first (default 3 x N)")
     parser.add_argument("--mode", choices=("chops", "contiguous"), default="chops",
                         help="'chops': only the chops; 'contiguous': the original split, "
                              "the audio before the first chop included (default chops)")
-    parser.add_argument("--fade-in", type=_positive_float, default=1.0,
+    parser.add_argument("--fade-in", type=_number, default=1.0,
                         help="fade-in in milliseconds, 0 for none (default 1)")
-    parser.add_argument("--fade-out", type=_positive_float, default=5.0,
+    parser.add_argument("--fade-out", type=_number, default=5.0,
                         help="fade-out in milliseconds, 0 for none (default 5)")
     parser.add_argument("--no-refine", action="store_true",
                         help="cut at the model's frames, not moved to the attack and a zero crossing")
@@ -90,7 +90,7 @@ def _add_dataset_parser(commands: argparse._SubParsersAction) -> None:
                        help="feature kind: logspec (default model) or cqt_sum (the original design)")
     build.add_argument("--label-width", type=int, default=1,
                        help="frames either side of a labelled frame that are positive too (default 1)")
-    build.add_argument("--valid-share", type=_positive_float, default=0.15,
+    build.add_argument("--valid-share", type=_number, default=0.15,
                        help="share of files held out for validation, by file (default 0.15)")
     build.add_argument("--seed", type=int, default=0, help="seed of the train/validation split")
     build.add_argument("--jobs", type=int, default=2, help="files processed in parallel (default 2)")
@@ -116,9 +116,9 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--init", default=None, help="fine-tune this model file instead of starting afresh")
     parser.add_argument("--steps", type=int, default=3000, help="most training steps (default 3000)")
     parser.add_argument("--batch-size", type=int, default=16, help="excerpts per batch (default 16)")
-    parser.add_argument("--excerpt", type=_positive_float, default=12.0,
+    parser.add_argument("--excerpt", type=_number, default=12.0,
                         help="seconds per training excerpt (default 12)")
-    parser.add_argument("--lr", type=_positive_float, default=2e-3, help="learning rate (default 0.002)")
+    parser.add_argument("--lr", type=_number, default=2e-3, help="learning rate (default 0.002)")
     parser.add_argument("--pitch-shift", type=int, default=3,
                         help="random re-pitching up to +-this many semitones, 0 for none (default 3)")
     parser.add_argument("--eval-every", type=int, default=250, help="steps between validations (default 250)")
@@ -128,7 +128,7 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (default 2)")
     parser.add_argument("--checkpoint", default=None,
                         help="checkpoint file to resume from and save to (default: OUTPUT + .ckpt)")
-    parser.add_argument("--max-minutes", type=_positive_float, default=None, help="stop after this long")
+    parser.add_argument("--max-minutes", type=_number, default=None, help="stop after this long")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     parser.set_defaults(handler=_run_train)
 
@@ -149,7 +149,7 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed-model", default=None, help="a seed-architecture model to score beside it")
     parser.add_argument("--split", choices=("valid", "train", "all"), default="valid",
                         help="which files of a data set to score (default valid)")
-    parser.add_argument("--lambda", dest="lam", type=_positive_float, default=0.3,
+    parser.add_argument("--lambda", dest="lam", type=_number, default=0.3,
                         help="diversity weight used for the model (default 0.3)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the librosa baselines")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table as JSON here")
@@ -170,9 +170,9 @@ def _add_corpus_parser(commands: argparse._SubParsersAction) -> None:
     render.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     render.add_argument("--split", choices=("train", "valid", "all"), default="train",
                         help="train: training soundfonts/instruments/styles; valid: the held-out ones")
-    render.add_argument("--duration", type=_positive_float, default=30.0, help="seconds per piece (default 30)")
+    render.add_argument("--duration", type=_number, default=30.0, help="seconds per piece (default 30)")
     render.add_argument("--sample-rate", type=int, default=44100, help="Hz (default 44100)")
-    render.add_argument("--chorale-share", type=_positive_float, default=0.15,
+    render.add_argument("--chorale-share", type=_number, default=0.15,
                         help="share of Bach chorales (default 0.15)")
     render.add_argument("--jobs", type=int, default=2, help="pieces rendered in parallel (default 2)")
     render.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
