@@ -120,6 +120,9 @@ class Analysis:
     frame_rate : float
         Frames per second.
     model : ChopModel
+    features : np.ndarray [shape=(frames, feature_size)]
+        The model's input features (for ``logspec`` models, the semitone
+        spectrogram: exporters derive tempo, key and pitch from it).
     """
 
     info: audio.AudioInfo
@@ -128,6 +131,7 @@ class Analysis:
     activations: np.ndarray
     frame_rate: float
     model: ChopModel
+    features: np.ndarray
 
     @property
     def times(self) -> np.ndarray:
@@ -169,6 +173,7 @@ class ChopResult:
     threshold: float
     model_path: Optional[Path] = None
     notes: list[str] = field(default_factory=list)
+    analysis: Optional[Analysis] = field(default=None, repr=False)
 
     @property
     def times(self) -> np.ndarray:
@@ -204,8 +209,10 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None) -> An
             f"({min_frames / frame_rate:.2f} s)"
         )
     y = y / np.float32(peak)
-    activations = model.predict(compute_features(y, config))
-    return Analysis(info=info, y=y, sr=sr, activations=activations, frame_rate=frame_rate, model=model)
+    features = compute_features(y, config)
+    activations = model.predict(features)
+    return Analysis(info=info, y=y, sr=sr, activations=activations, frame_rate=frame_rate, model=model,
+                    features=features)
 
 
 def _candidate_limit(settings: ChopSettings) -> int:
@@ -288,6 +295,7 @@ def select_chops(analysis: Analysis, settings: ChopSettings) -> ChopResult:
         threshold=threshold,
         model_path=analysis.model.path,
         notes=notes,
+        analysis=analysis,
     )
 
 
