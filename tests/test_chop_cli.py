@@ -1,7 +1,6 @@
 """The chop command through main(argv), on generated audio with known chop times."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path

@@ -12,7 +12,8 @@ Two stages, so that the costly one runs once per file:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
@@ -34,6 +35,9 @@ MAX_CHOPS = 512
 
 #: A file whose analysis signal never exceeds this peak (about -90 dBFS) is silent.
 SILENCE_PEAK = 10 ** (-90 / 20)
+
+#: Files at least this long (seconds) get a progress bar of their own.
+LONG_FILE = 60.0
 
 #: Chop modes: ``"chops"`` keeps only the chops; ``"contiguous"`` is the original
 #: design's split, which also keeps the audio before the first chop.
@@ -186,8 +190,11 @@ class ChopResult:
         return self.settings.n - sum(1 for chop in self.chops if chop.rank is not None)
 
 
-def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None) -> Analysis:
+def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progress: bool = False) -> Analysis:
     """Read a file and score every frame as a chop point.
+
+    With ``progress``, a file longer than :data:`LONG_FILE` seconds shows a progress
+    bar (on stderr) while the network runs.
 
     Raises
     ------
@@ -210,7 +217,14 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None) -> An
         )
     y = y / np.float32(peak)
     features = compute_features(y, config)
-    activations = model.predict(features)
+    if progress and info.duration >= LONG_FILE:
+        from tqdm import tqdm
+
+        with tqdm(total=features.shape[0], unit="frame", desc=info.path.name, file=sys.stderr,
+                  leave=False) as bar:
+            activations = model.predict(features, progress=bar.update)
+    else:
+        activations = model.predict(features)
     return Analysis(info=info, y=y, sr=sr, activations=activations, frame_rate=frame_rate, model=model,
                     features=features)
 

@@ -22,7 +22,7 @@ import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, Optional
 
 import numpy as np
 
@@ -90,7 +90,7 @@ class ChopModel:
         """Number of trained weights."""
         return int(sum(value.size for value in self.params.values()))
 
-    def predict(self, features: np.ndarray) -> np.ndarray:
+    def predict(self, features: np.ndarray, *, progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
         """Chop probability of every frame.
 
         Long inputs are processed in overlapping chunks; the result equals one pass
@@ -99,6 +99,8 @@ class ChopModel:
         Parameters
         ----------
         features : np.ndarray [shape=(frames, feature_size)]
+        progress : callable, optional
+            Called with the number of frames done after each chunk.
 
         Returns
         -------
@@ -117,6 +119,8 @@ class ChopModel:
             lo, hi = max(0, start - margin), min(frames, stop + margin)
             logits = forward(x[lo:hi], self.params, self.architecture)
             out[start:stop] = sigmoid(logits[start - lo : stop - lo])
+            if progress is not None:
+                progress(stop - start)
         return out
 
 

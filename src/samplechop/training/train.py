@@ -12,7 +12,6 @@ after every validation lets an interrupted run resume where it was.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys

@@ -1,0 +1,99 @@
+"""Chops of the real recordings in ../shared/data/real/: placement and clicks.
+
+Run by hand:
+
+    python benchmarks/real_recordings.py [--model PATH] [-n 16] [--markdown]
+
+For each recording, the shipped (or given) model chops it with default settings, and:
+
+- every chop start is compared with the onsets that librosa detects in the
+  original (onset_detect with backtracking, i.e. at the start of each attack): the
+  share of chops within 30 ms of an onset is reported;
+- "mid-note" counts chops whose start lies where the signal is already loud and not
+  rising: RMS in the 20 ms before the cut at least as high as in the 20 ms after;
+- clicks: the sample step at each cut of the written WAVs after fades, i.e. the first
+  and last sample of every chop (a chop is played from and to silence), in dBFS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+ROOT = Path(__file__).resolve().parents[1]
+REAL = ROOT.parent / "shared" / "data" / "real"
+
+
+def db(value: float) -> float:
+    return 20 * np.log10(max(value, 1e-10))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default=None)
+    parser.add_argument("-n", type=int, default=16)
+    parser.add_argument("--markdown", action="store_true", help="print the chop tables as markdown")
+    args = parser.parse_args()
+
+    import librosa
+
+    from samplechop.chopper import ChopSettings, analyse, select_chops
+    from samplechop.export import write_outputs
+    from samplechop.model import load_model
+
+    model = load_model(args.model)
+    work = Path(tempfile.mkdtemp(prefix="samplechop-real-"))
+    totals = {"chops": 0, "near": 0, "mid": 0}
+    worst_step = 0.0
+    try:
+        for path in sorted(REAL.glob("*.ogg")):
+            result = select_chops(analyse(path, model=model), ChopSettings(n=args.n))
+            kit = write_outputs(result, work)
+            y, sr = sf.read(path, dtype="float32", always_2d=True)
+            mono = y.mean(axis=1)
+            onsets = librosa.onset.onset_detect(y=mono, sr=sr, hop_length=256, backtrack=True, units="time")
+            near = mid = 0
+            rows = []
+            for chop in result.chops:
+                distance = float(np.min(np.abs(onsets - chop.start))) if onsets.size else np.inf
+                near += distance <= 0.03
+                w = int(0.02 * sr)
+                before = np.sqrt(np.mean(mono[max(0, chop.start_sample - w) : chop.start_sample] ** 2) + 1e-12)
+                after = np.sqrt(np.mean(mono[chop.start_sample : chop.start_sample + w] ** 2) + 1e-12)
+                is_mid = before >= after
+                mid += is_mid
+                rows.append((chop, distance, after / before))
+            steps = []
+            for wav in sorted(kit.glob("*_chop*.wav")):
+                data = sf.read(wav, dtype="float32", always_2d=True)[0]
+                steps.append(max(np.abs(data[0]).max(), np.abs(data[-1]).max()))
+            worst = float(max(steps))
+            worst_step = max(worst_step, worst)
+            count = len(result.chops)
+            totals["chops"] += count
+            totals["near"] += near
+            totals["mid"] += mid
+            print(f"{path.name}: {count} chops, {near}/{count} within 30 ms of an onset, "
+                  f"{mid} mid-note, largest step at a cut {db(worst):.0f} dBFS")
+            if args.markdown:
+                print()
+                print("| # | start (s) | length (s) | score | rank | nearest onset (ms) | rise at cut |")
+                print("| --- | --- | --- | --- | --- | --- | --- |")
+                for chop, distance, rise in rows:
+                    print(f"| {chop.index} | {chop.start:.3f} | {chop.length:.3f} | {chop.score:.2f} | "
+                          f"{chop.rank} | {1000 * distance:.0f} | {db(rise):+.0f} dB |")
+                print()
+        share = totals["near"] / max(totals["chops"], 1)
+        print(f"all: {totals['near']}/{totals['chops']} = {100 * share:.0f}% of chops within 30 ms of an onset; "
+              f"{totals['mid']} mid-note; largest step at any cut {db(worst_step):.0f} dBFS")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
