@@ -203,3 +203,20 @@ def test_demo(tmp_path, capsys):
     code, stdout, stderr = _run(["chop", "--demo", "-n", 8, "-o", tmp_path / "out"], capsys)
     assert code == 0, stderr
     assert len(list((tmp_path / "out" / "demo").glob("demo_chop*.wav"))) == 8
+
+
+def test_same_input_same_chops(tmp_path, clicks_wav, capsys):
+    first = _run(["chop", clicks_wav, "-n", 6, "--dry-run", "--json"], capsys)[1]
+    second = _run(["chop", clicks_wav, "-n", 6, "--dry-run", "--json"], capsys)[1]
+    assert json.loads(first)["files"] == json.loads(second)["files"]
+
+
+def test_place_chops_at_given_times(clicks_wav):
+    from samplechop.chopper import ChopSettings, analyse, place_chops
+
+    analysis = analyse(clicks_wav)
+    result = place_chops(analysis, ChopSettings(), np.array([2.6, 0.52, 4.41]))
+    starts = [chop.start for chop in result.chops]
+    assert len(starts) == 3 and starts == sorted(starts)
+    np.testing.assert_allclose(starts, [0.5, 2.6, 4.4], atol=0.006)
+    assert sorted(chop.rank for chop in result.chops) == [1, 2, 3]

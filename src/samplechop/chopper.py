@@ -27,7 +27,8 @@ from .model import ChopModel, load_model
 from .postprocess import candidates as find_candidates
 from .refine import refine_start
 
-__all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "chop_file",
+__all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "place_chops",
+           "chop_file",
            "MAX_CHOPS", "SILENCE_PEAK"]
 
 #: Largest number of chops one file may be cut into.
@@ -290,25 +291,67 @@ def select_chops(analysis: Analysis, settings: ChopSettings) -> ChopResult:
             f"the audio holds no more candidates scoring >= {threshold:.2f} "
             f"at least {settings.min_length:g} s apart"
         )
-    ranks = np.empty(chosen.size, dtype=int)
-    ranks[:] = np.arange(1, chosen.size + 1)
-    order = np.argsort(times[chosen], kind="stable")
-    chop_times, chop_scores, chop_ranks = times[chosen][order], scores[chosen][order], ranks[order]
+    ranks = np.arange(1, chosen.size + 1)
+    result = place_chops(analysis, settings, times[chosen], scores=scores[chosen], ranks=ranks)
+    result.candidate_times, result.candidate_scores = times, scores
+    result.threshold, result.notes = threshold, notes
+    return result
+
+
+def place_chops(
+    analysis: Analysis,
+    settings: ChopSettings,
+    times: np.ndarray,
+    *,
+    scores: Optional[np.ndarray] = None,
+    ranks: Optional[np.ndarray] = None,
+) -> ChopResult:
+    """Cut an analysed file at given times (chosen by selection, or by a person).
+
+    Each time is moved onto its attack at a zero crossing (unless ``settings.refine``
+    is off) and every chop runs to the next one.
+
+    Parameters
+    ----------
+    analysis : Analysis
+    settings : ChopSettings
+        Only mode, lengths, fades and refinement are used.
+    times : np.ndarray [shape=(n,)]
+        Chop times in seconds, any order.
+    scores : np.ndarray [shape=(n,)], optional
+        Their scores (default: the model's activation at each time).
+    ranks : np.ndarray [shape=(n,)], optional
+        Their selection ranks (default: by score).
+
+    Returns
+    -------
+    ChopResult
+    """
+    info = analysis.info
+    times = np.clip(np.asarray(times, dtype=np.float64), 0.0, info.duration)
+    if scores is None:
+        frames = np.clip(np.round(times * analysis.frame_rate).astype(int), 0, analysis.activations.size - 1)
+        scores = analysis.activations[frames].astype(np.float64)
+    if ranks is None:
+        ranks = np.empty(times.size, dtype=int)
+        ranks[np.argsort(-scores, kind="stable")] = np.arange(1, times.size + 1)
+    order = np.argsort(times, kind="stable")
+    chop_times, chop_scores, chop_ranks = times[order], np.asarray(scores)[order], np.asarray(ranks)[order]
     if settings.refine and chop_times.size:
         starts = _refined_samples(info, chop_times)
     else:
         starts = np.round(chop_times * info.sr).astype(np.int64)
     starts = np.clip(starts, 0, info.frames - 1)
     chops = _cut_points(info, settings, starts, chop_scores, chop_ranks)
+    threshold = analysis.model.threshold if settings.threshold is None else settings.threshold
     return ChopResult(
         info=info,
         settings=settings,
         chops=chops,
-        candidate_times=times,
-        candidate_scores=scores,
+        candidate_times=chop_times,
+        candidate_scores=chop_scores,
         threshold=threshold,
         model_path=analysis.model.path,
-        notes=notes,
         analysis=analysis,
     )
 
