@@ -179,6 +179,22 @@ def _add_corpus_parser(commands: argparse._SubParsersAction) -> None:
     render.set_defaults(handler=_run_corpus_render)
 
 
+def _add_serve_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="start the web app: upload a sample, hear and adjust the chops, download the kit",
+        description="Start the samplechop web app (needs the web extra: pip install 'samplechop[web]').",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--model", default=None, help="model file (default: the shipped model)")
+    parser.add_argument("--max-upload-mb", type=_number, default=200.0,
+                        help="largest upload in MB (default 200)")
+    parser.add_argument("--keep-minutes", type=_number, default=60.0,
+                        help="uploads and results are removed after this many minutes (default 60)")
+    parser.set_defaults(handler=_run_serve)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -193,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train_parser(commands)
     _add_evaluate_parser(commands)
     _add_corpus_parser(commands)
+    _add_serve_parser(commands)
     return parser
 
 
@@ -232,6 +249,12 @@ def _run_corpus_render(args: argparse.Namespace) -> int:
     from .commands.corpus import run_corpus_render
 
     return run_corpus_render(args, progress=_show_progress(args.progress))
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from .commands.serve import run_serve
+
+    return run_serve(args)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
