@@ -35,7 +35,9 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
         description=(
             "Find the best N chop points of each sample and write the chops as WAV files "
             "(<out>/<stem>/<stem>_chop01.wav ...), with <stem>.chops.json and a label file "
-            "<stem>.txt. INPUT may be audio files (WAV, AIFF, FLAC, OGG, MP3) or folders."
+            "<stem>.txt, plus what a sampler opens (--format): an MPC drum program, an SFZ "
+            "instrument, a MIDI file, ... INPUT may be audio files (WAV, AIFF, FLAC, OGG, MP3) "
+            "or folders."
         ),
     )
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="audio files or folders of audio files")
@@ -62,6 +64,15 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
                         help="fade-out in milliseconds, 0 for none (default 5)")
     parser.add_argument("--no-refine", action="store_true",
                         help="cut at the model's frames, not moved to the attack and a zero crossing")
+    parser.add_argument("--format", dest="formats", default=None, metavar="LIST",
+                        help="comma-separated outputs besides the WAV chops: xpm (MPC drum program), "
+                             "sfz (SFZ instrument), markers (the source as one WAV with a cue marker "
+                             "per chop), midi (the chops in their original timing), plot (PNG), "
+                             "report (self-contained HTML page), zip (the whole kit), or all "
+                             "(default wav,xpm,sfz,midi; plot and report need the plot extra)")
+    parser.add_argument("--start-note", default=None, metavar="NOTE",
+                        help="MIDI note of the first chop on the MPC pads, SFZ keys and MIDI file: "
+                             "a number or a name with middle C = C3 (default 36 = C1, pad A01)")
     parser.add_argument("--model", default=None, help="model file (default: the model shipped in the package)")
     parser.add_argument("--dry-run", action="store_true", help="print the chops, write nothing")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output")

@@ -9,16 +9,18 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..chopper import ChopResult, ChopSettings, analyse, select_chops
-from ..exceptions import AudioError, OutputError, SampleChopError
-from ..export import output_dir_for, write_outputs
+from ..exceptions import AudioError, OutputError, ParameterError, SampleChopError
+from ..export import output_dir_for
+from ..export.formats import DEFAULT_FORMATS, check_dependencies, parse_formats
+from ..export.keys import DEFAULT_START_NOTE, parse_note
 from ..export.manifest import manifest
 from ..export.slices import chop_names
-from ..export.writer import check_output
+from ..export.writer import Kit, check_output, kit_stem, write_kit
 from ..inputs import collect_audio
 from ..model import load_model
 from ..resources import demo_path
 
-__all__ = ["run_chop", "settings_from_args", "format_table"]
+__all__ = ["run_chop", "settings_from_args", "output_options_from_args", "format_table"]
 
 
 def settings_from_args(args: argparse.Namespace) -> ChopSettings:
@@ -35,6 +37,27 @@ def settings_from_args(args: argparse.Namespace) -> ChopSettings:
         fade_out=args.fade_out / 1000.0,
         refine=not args.no_refine,
     ).validate()
+
+
+def output_options_from_args(args: argparse.Namespace) -> tuple[tuple[str, ...], int]:
+    """The output formats and the start note from parsed arguments, validated.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown format, a bad note, or a format whose package is missing
+        (checked unless ``--dry-run``).
+    """
+    text = getattr(args, "formats", None)
+    formats = DEFAULT_FORMATS if text is None else parse_formats(text)
+    note_text = getattr(args, "start_note", None)
+    try:
+        start_note = DEFAULT_START_NOTE if note_text is None else parse_note(str(note_text))
+    except ValueError as error:
+        raise ParameterError(f"--start-note: {error}") from None
+    if not getattr(args, "dry_run", False):
+        check_dependencies(formats)
+    return formats, start_note
 
 
 def _clock(seconds: float) -> str:
@@ -64,6 +87,7 @@ def _check_output_folder(out_dir: Path) -> None:
 def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
     """Chop every input; returns the exit code (0 when every file was chopped)."""
     settings = settings_from_args(args)
+    formats, start_note = output_options_from_args(args)
     inputs = list(args.inputs)
     if args.demo:
         inputs.append(str(demo_path()))
@@ -86,19 +110,27 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
         bar = tqdm(total=len(files), unit="file", file=sys.stderr)
     for path in files:
         try:
-            result, folder = _chop_one(path, args, settings, model, out_dir, kit_owner)
+            result, kit = _chop_one(path, args, settings, model, out_dir, kit_owner,
+                                    formats=formats, start_note=start_note)
         except SampleChopError as error:
             failures.append(error)
             print(f"samplechop: error: {error}", file=sys.stderr)
         else:
-            names = chop_names(path.stem, len(result.chops))
-            document = manifest(result, names)
-            document["output"] = str(folder) if folder else None
+            if kit is not None:
+                document = dict(kit.document)
+            else:
+                document = manifest(result, chop_names(kit_stem(path), len(result.chops)),
+                                    start_note=start_note)
+            document["output"] = str(kit.folder) if kit else None
+            if kit is not None and kit.notes:
+                document["notes"] = list(document.get("notes", [])) + kit.notes
             documents.append(document)
             if not args.json:
                 print(format_table(result))
-                if folder is not None:
-                    print(f"  wrote {len(result.chops)} WAV files to {folder}")
+                if kit is not None:
+                    print(_written(kit, len(result.chops)))
+                    for remark in kit.notes:
+                        print(f"  note: {remark}")
         if bar is not None:
             bar.update(1)
     if bar is not None:
@@ -118,6 +150,12 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
     return 0
 
 
+def _written(kit: Kit, count: int) -> str:
+    """One line naming what a kit holds besides its WAV chops."""
+    others = [name for name in kit.document.get("outputs", {}).values() if name in kit.files]
+    return f"  wrote {count} WAV files, {', '.join(others)} to {kit.folder}"
+
+
 def _chop_one(
     path: Path,
     args: argparse.Namespace,
@@ -125,7 +163,10 @@ def _chop_one(
     model,
     out_dir: Path,
     kit_owner: dict[Path, Path],
-) -> tuple[ChopResult, Optional[Path]]:
+    *,
+    formats: tuple[str, ...],
+    start_note: int,
+) -> tuple[ChopResult, Optional[Kit]]:
     folder = output_dir_for(path, out_dir)
     if not args.dry_run:
         if folder in kit_owner:
@@ -140,4 +181,4 @@ def _chop_one(
     if args.dry_run:
         return result, None
     kit_owner[folder] = path
-    return result, write_outputs(result, out_dir, overwrite=args.overwrite)
+    return result, write_kit(result, out_dir, overwrite=args.overwrite, formats=formats, start_note=start_note)
