@@ -66,3 +66,20 @@ def test_find_label_file(tmp_path):
     assert find_label_file(audio) == tmp_path / "song.chops.json"
     (tmp_path / "song.txt").write_text("1.0")
     assert find_label_file(audio) == tmp_path / "song.txt"
+
+
+def test_written_files_get_ordinary_permissions(tmp_path):
+    import os
+    import stat
+
+    from samplechop.fileio import publish_dir, staging_dir
+
+    umask = os.umask(0o022)
+    try:
+        write_labels(tmp_path / "labels.txt", [1.0])
+        staged = staging_dir(tmp_path / "kit")
+        publish_dir(staged, tmp_path / "kit", overwrite=False)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "labels.txt").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "kit").stat().st_mode) == 0o755

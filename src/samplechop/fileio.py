@@ -14,6 +14,26 @@ from .exceptions import OutputError
 __all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "staging_dir", "publish_dir"]
 
 
+def _umask() -> int:
+    """The process's umask, read without changing it (os.umask would race in threads)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o022
+
+
+def _ordinary_mode(path: Path, *, folder: bool) -> None:
+    """Give a temporary file or folder the mode a plain open() or mkdir() would have.
+
+    ``tempfile`` creates them private (0600 / 0700); published outputs should not be.
+    """
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: os.PathLike | str) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; rename it onto ``path`` on success.
@@ -30,6 +50,7 @@ def atomic_path(path: os.PathLike | str) -> Iterator[Path]:
     os.close(handle)
     temporary_path = Path(temporary)
     try:
+        _ordinary_mode(temporary_path, folder=False)
         yield temporary_path
         os.replace(temporary_path, path)
     except BaseException:
@@ -61,7 +82,9 @@ def staging_dir(final_dir: os.PathLike | str) -> Path:
     parent = final_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        return Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".part", dir=parent))
+        staged = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".part", dir=parent))
+        _ordinary_mode(staged, folder=True)
+        return staged
     except OSError as error:
         raise OutputError(
             f"{parent}: output folder is not writable ({error.strerror or error})"
