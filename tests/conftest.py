@@ -25,6 +25,26 @@ def click_track(times, *, sr: int = 22050, duration: float = 6.0, seed: int = 0,
     return y.astype(np.float32)
 
 
+def stab_track(times, chords, *, sr: int = 44100, duration: float = 8.0, decay: float = 0.25,
+               seed: int = 0) -> np.ndarray:
+    """Short decaying chords (stabs) at ``times``, silence between; mono float32.
+
+    Sound after silence and a new harmony: chop points by the label convention.
+    """
+    rng = np.random.default_rng(seed)
+    y = 0.001 * rng.standard_normal(int(duration * sr))
+    n = int(0.8 * sr)
+    t = np.arange(n) / sr
+    envelope = np.minimum(t / 0.002, 1.0) * np.exp(-t / decay)
+    for time, notes in zip(times, chords):
+        start = int(round(time * sr))
+        stop = min(start + n, y.size)
+        tone = sum(np.sin(2 * np.pi * 440 * 2 ** ((m - 69) / 12) * t)
+                   + 0.3 * np.sin(4 * np.pi * 440 * 2 ** ((m - 69) / 12) * t) for m in notes)
+        y[start:stop] += 0.15 * envelope[: stop - start] * tone[: stop - start]
+    return y.astype(np.float32)
+
+
 def chord_track(changes, chords, *, sr: int = 22050, duration: float = 8.0) -> np.ndarray:
     """Sustained sine chords: ``chords[i]`` (MIDI notes) from ``changes[i]`` on."""
     t = np.arange(int(duration * sr)) / sr

@@ -12,16 +12,17 @@ import soundfile as sf
 from samplechop.cli import main
 from samplechop.scoring import f_measure
 
-from conftest import chord_track, click_track
+from conftest import chord_track, stab_track
 
-CLICKS = [0.5, 1.3, 2.1, 2.6, 3.4, 4.4, 5.0, 5.9]
+STABS = [0.5, 1.7, 2.9, 4.1, 5.3, 6.5]
+CHORDS = [(60, 64, 67), (65, 69, 72), (62, 65, 69), (67, 71, 74), (57, 60, 64), (64, 68, 71)]
 
 
 @pytest.fixture
-def clicks_wav(tmp_path) -> Path:
-    """Stereo 44.1 kHz 16-bit clicks at CLICKS."""
-    mono = click_track(CLICKS, sr=44100, duration=7.0)
-    path = tmp_path / "clicks.wav"
+def stabs_wav(tmp_path) -> Path:
+    """Stereo 44.1 kHz 16-bit stabs (short chords after silence) at STABS."""
+    mono = stab_track(STABS, CHORDS, sr=44100, duration=8.0)
+    path = tmp_path / "stabs.wav"
     sf.write(path, np.stack([mono, 0.5 * mono], axis=1), 44100, subtype="PCM_16")
     return path
 
@@ -32,24 +33,24 @@ def _run(argv, capsys):
     return code, captured.out, captured.err
 
 
-def test_chops_clicks_at_their_times(tmp_path, clicks_wav, capsys):
+def test_chops_stabs_at_their_times(tmp_path, stabs_wav, capsys):
     out = tmp_path / "out"
-    code, stdout, stderr = _run(["chop", clicks_wav, "-n", len(CLICKS), "-o", out], capsys)
+    code, stdout, stderr = _run(["chop", stabs_wav, "-n", len(STABS), "-o", out], capsys)
     assert code == 0, stderr
-    kit = out / "clicks"
-    wavs = sorted(kit.glob("clicks_chop*.wav"))
-    assert [p.name for p in wavs] == [f"clicks_chop{i:02d}.wav" for i in range(1, len(CLICKS) + 1)]
-    document = json.loads((kit / "clicks.chops.json").read_text())
+    kit = out / "stabs"
+    wavs = sorted(kit.glob("stabs_chop*.wav"))
+    assert [p.name for p in wavs] == [f"stabs_chop{i:02d}.wav" for i in range(1, len(STABS) + 1)]
+    document = json.loads((kit / "stabs.chops.json").read_text())
     starts = np.array([chop["start"] for chop in document["chops"]])
-    assert f_measure(np.array(CLICKS), starts)[0] >= 0.85
+    assert f_measure(np.array(STABS), starts)[0] >= 0.85
     for chop, path in zip(document["chops"], wavs):
         info = sf.info(path)
         assert (info.samplerate, info.channels, info.subtype) == (44100, 2, "PCM_16")
         assert info.frames == chop["end_sample"] - chop["start_sample"]
-        assert chop["start"] <= max(t for t in CLICKS if t <= chop["start"] + 0.05) + 0.001
-    labels = np.loadtxt(kit / "clicks.txt")
+        assert chop["start"] <= max(t for t in STABS if t <= chop["start"] + 0.05) + 0.001
+    labels = np.loadtxt(kit / "stabs.txt")
     np.testing.assert_allclose(labels, starts, atol=1e-5)
-    assert "clicks_chop" not in stdout and "start" in stdout and "score" in stdout
+    assert "stabs_chop" not in stdout and "start" in stdout and "score" in stdout
 
 
 def test_chord_changes_are_found(tmp_path, capsys):
@@ -63,10 +64,10 @@ def test_chord_changes_are_found(tmp_path, capsys):
     assert f_measure(np.array(changes), np.array(starts))[0] >= 0.8
 
 
-def test_contiguous_round_trip_is_exact(tmp_path, clicks_wav, capsys):
+def test_contiguous_round_trip_is_exact(tmp_path, stabs_wav, capsys):
     for subtype in ("PCM_16", "PCM_24", "FLOAT"):
         source = tmp_path / f"src_{subtype}.wav"
-        data, sr = sf.read(clicks_wav, dtype="float64")
+        data, sr = sf.read(stabs_wav, dtype="float64")
         sf.write(source, data, sr, subtype=subtype)
         out = tmp_path / f"out_{subtype}"
         code, _, stderr = _run(["chop", source, "-n", 5, "-o", out, "--mode", "contiguous",
@@ -91,30 +92,30 @@ def test_fades_leave_no_step_at_the_cuts(tmp_path, capsys):
         assert abs(data[0]) < 0.02 and abs(data[-1]) < 0.02
 
 
-def test_dry_run_writes_nothing_and_json_is_complete(tmp_path, clicks_wav, capsys):
+def test_dry_run_writes_nothing_and_json_is_complete(tmp_path, stabs_wav, capsys):
     out = tmp_path / "out"
-    code, stdout, _ = _run(["chop", clicks_wav, "-n", 4, "-o", out, "--dry-run", "--json"], capsys)
+    code, stdout, _ = _run(["chop", stabs_wav, "-n", 4, "-o", out, "--dry-run", "--json"], capsys)
     assert code == 0 and not out.exists()
     document = json.loads(stdout)
     assert document["failed"] == [] and len(document["files"][0]["chops"]) == 4
     assert {"start", "end", "start_sample", "end_sample", "score", "rank"} <= set(document["files"][0]["chops"][0])
 
 
-def test_fewer_candidates_than_asked_is_said_plainly(tmp_path, clicks_wav, capsys):
-    code, stdout, _ = _run(["chop", clicks_wav, "-n", 40, "--dry-run", "--threshold", 0.5], capsys)
+def test_fewer_candidates_than_asked_is_said_plainly(tmp_path, stabs_wav, capsys):
+    code, stdout, _ = _run(["chop", stabs_wav, "-n", 40, "--dry-run", "--threshold", 0.5], capsys)
     assert code == 0
     assert "of the 40 asked for" in stdout
 
 
-def test_existing_output_is_refused_then_overwritten(tmp_path, clicks_wav, capsys):
+def test_existing_output_is_refused_then_overwritten(tmp_path, stabs_wav, capsys):
     out = tmp_path / "out"
-    assert _run(["chop", clicks_wav, "-n", 3, "-o", out], capsys)[0] == 0
-    before = (out / "clicks" / "clicks.chops.json").read_text()
-    code, _, stderr = _run(["chop", clicks_wav, "-n", 5, "-o", out], capsys)
+    assert _run(["chop", stabs_wav, "-n", 3, "-o", out], capsys)[0] == 0
+    before = (out / "stabs" / "stabs.chops.json").read_text()
+    code, _, stderr = _run(["chop", stabs_wav, "-n", 5, "-o", out], capsys)
     assert code != 0 and "exists already" in stderr and "--overwrite" in stderr
-    assert (out / "clicks" / "clicks.chops.json").read_text() == before
-    code, _, _ = _run(["chop", clicks_wav, "-n", 5, "-o", out, "--overwrite"], capsys)
-    assert code == 0 and len(list((out / "clicks").glob("*.wav"))) == 5
+    assert (out / "stabs" / "stabs.chops.json").read_text() == before
+    code, _, _ = _run(["chop", stabs_wav, "-n", 5, "-o", out, "--overwrite"], capsys)
+    assert code == 0 and len(list((out / "stabs").glob("*.wav"))) == 5
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
@@ -129,14 +130,14 @@ def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
     files["empty"] = tmp_path / "empty.wav"
     files["empty"].write_bytes(b"")
     truncated = tmp_path / "truncated.wav"
-    sf.write(truncated, click_track(CLICKS, duration=7.0), 22050, subtype="PCM_16")
+    sf.write(truncated, stab_track(STABS, CHORDS, sr=22050, duration=8.0), 22050, subtype="PCM_16")
     truncated.write_bytes(truncated.read_bytes()[:60000])
     files["truncated"] = truncated
     files["silence"] = tmp_path / "silence.wav"
     sf.write(files["silence"], np.zeros(22050 * 3), 22050)
     files["too short"] = tmp_path / "short.wav"
-    sf.write(files["too short"], click_track([0.1], duration=0.5), 22050)
-    nan = click_track(CLICKS, duration=7.0)
+    sf.write(files["too short"], stab_track([0.1], CHORDS[:1], sr=22050, duration=0.5), 22050)
+    nan = stab_track(STABS, CHORDS, sr=22050, duration=8.0)
     nan[1000] = np.nan
     files["nan"] = tmp_path / "nan.wav"
     sf.write(files["nan"], nan, 22050, subtype="FLOAT")
@@ -163,29 +164,29 @@ def test_bad_input_files(tmp_path, capsys, case, message):
     (["--lambda", "1.5"], "--lambda must be between 0 and 1"), (["--lambda", "-0.1"], "--lambda"),
     (["--threshold", "2"], "--threshold"), (["--min-length", "0"], "--min-length"),
 ])
-def test_bad_options(tmp_path, clicks_wav, capsys, options, message):
-    code, _, stderr = _run(["chop", clicks_wav, "-o", tmp_path / "out", *options], capsys)
+def test_bad_options(tmp_path, stabs_wav, capsys, options, message):
+    code, _, stderr = _run(["chop", stabs_wav, "-o", tmp_path / "out", *options], capsys)
     assert code == 2 and message in stderr and len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
 
 
-def test_unwritable_output(tmp_path, clicks_wav, capsys):
+def test_unwritable_output(tmp_path, stabs_wav, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    code, _, stderr = _run(["chop", clicks_wav, "-o", blocker], capsys)
+    code, _, stderr = _run(["chop", stabs_wav, "-o", blocker], capsys)
     assert code != 0 and "not a folder" in stderr
-    code, _, stderr = _run(["chop", clicks_wav, "-o", blocker / "sub"], capsys)
+    code, _, stderr = _run(["chop", stabs_wav, "-o", blocker / "sub"], capsys)
     assert code != 0 and "not writable" in stderr and len(stderr.strip().splitlines()) == 1
 
 
-def test_batch_goes_on_past_a_bad_file(tmp_path, clicks_wav, capsys):
+def test_batch_goes_on_past_a_bad_file(tmp_path, stabs_wav, capsys):
     folder = tmp_path / "batch"
     folder.mkdir()
     good = folder / "a_good.wav"
-    good.write_bytes(clicks_wav.read_bytes())
+    good.write_bytes(stabs_wav.read_bytes())
     (folder / "b_bad.wav").write_text("not audio " * 50)
     (folder / "c_good.flac").write_bytes(b"")
-    sf.write(folder / "c_good.flac", sf.read(clicks_wav)[0], 44100)
+    sf.write(folder / "c_good.flac", sf.read(stabs_wav)[0], 44100)
     code, stdout, stderr = _run(["chop", folder, "-n", 4, "-o", tmp_path / "out"], capsys)
     assert code != 0
     assert (tmp_path / "out" / "a_good").is_dir() and (tmp_path / "out" / "c_good").is_dir()
@@ -205,18 +206,18 @@ def test_demo(tmp_path, capsys):
     assert len(list((tmp_path / "out" / "demo").glob("demo_chop*.wav"))) == 8
 
 
-def test_same_input_same_chops(tmp_path, clicks_wav, capsys):
-    first = _run(["chop", clicks_wav, "-n", 6, "--dry-run", "--json"], capsys)[1]
-    second = _run(["chop", clicks_wav, "-n", 6, "--dry-run", "--json"], capsys)[1]
+def test_same_input_same_chops(tmp_path, stabs_wav, capsys):
+    first = _run(["chop", stabs_wav, "-n", 6, "--dry-run", "--json"], capsys)[1]
+    second = _run(["chop", stabs_wav, "-n", 6, "--dry-run", "--json"], capsys)[1]
     assert json.loads(first)["files"] == json.loads(second)["files"]
 
 
-def test_place_chops_at_given_times(clicks_wav):
+def test_place_chops_at_given_times(stabs_wav):
     from samplechop.chopper import ChopSettings, analyse, place_chops
 
-    analysis = analyse(clicks_wav)
-    result = place_chops(analysis, ChopSettings(), np.array([2.6, 0.52, 4.41]))
+    analysis = analyse(stabs_wav)
+    result = place_chops(analysis, ChopSettings(), np.array([2.92, 0.52, 4.09]))
     starts = [chop.start for chop in result.chops]
     assert len(starts) == 3 and starts == sorted(starts)
-    np.testing.assert_allclose(starts, [0.5, 2.6, 4.4], atol=0.006)
+    np.testing.assert_allclose(starts, [0.5, 2.9, 4.1], atol=0.006)
     assert sorted(chop.rank for chop in result.chops) == [1, 2, 3]
