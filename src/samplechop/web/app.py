@@ -1,0 +1,317 @@
+"""The web app: a FastAPI application serving the page and its JSON API.
+
+========  ================================  ==============================================
+method    path                              what
+========  ================================  ==============================================
+GET       ``/``                             the page
+GET       ``/static/...``                   its scripts and style sheet
+GET       ``/api/config``                   limits and default settings
+POST      ``/api/sessions``                 upload a sample (multipart field ``file``);
+                                            202 and the session, analysed in the background
+GET       ``/api/sessions/{id}``            state (queued, analysing, ready, failed), the
+                                            file's facts and the score curve when ready
+POST      ``/api/sessions/{id}/select``     chops for ``{"n", "lam", "threshold"}``
+POST      ``/api/sessions/{id}/snap``       ``{"time"}`` moved onto its attack
+GET       ``/api/sessions/{id}/audio``      the sample as a 16-bit WAV, for the page to play
+POST      ``/api/sessions/{id}/kit``        the kit zip for ``{"times": [...]}``
+POST      ``/api/sessions/{id}/labels``     the label file for ``{"times": [...]}``
+DELETE    ``/api/sessions/{id}``            remove the session and its files now
+========  ================================  ==============================================
+
+Errors are JSON ``{"error": "..."}`` with a 4xx status (503 when the server is full),
+so that the page can show them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import math
+import shutil
+import time
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable, Optional
+
+import anyio
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..audio import probe
+from ..chopper import MAX_CHOPS, Analysis, ChopSettings
+from ..constants import AUDIO_SUFFIXES
+from ..exceptions import SampleChopError
+from ..model import ChopModel
+from .errors import WebError, http_status
+from .jobs import Analyser
+from .kit import build_kit, build_labels, place
+from .limits import BodyLimit
+from .selection import select, snap
+from .sessions import Session, SessionStore
+from .settings import WebSettings
+from .uploads import receive_upload
+
+__all__ = ["create_app", "STATIC_DIR", "UPLOAD_PATH"]
+
+#: The page's files.
+STATIC_DIR = Path(__file__).with_name("static")
+
+#: Where uploads are posted.
+UPLOAD_PATH = "/api/sessions"
+
+#: Most points of the score curve sent to the page.
+MAX_SCORE_POINTS = 4000
+
+#: Quick jobs (selection, kits) run at once in worker threads, beside the analyses.
+QUICK_JOBS = 4
+
+#: The page's content security policy: its own scripts and styles only.
+_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+class SelectBody(BaseModel):
+    """Selection settings sent by the page."""
+
+    model_config = ConfigDict(extra="forbid")
+    n: int = ChopSettings.n
+    lam: float = ChopSettings.lam
+    threshold: Optional[float] = None
+
+
+class SnapBody(BaseModel):
+    """A chop time to move onto its attack."""
+
+    model_config = ConfigDict(extra="forbid")
+    time: float = Field(ge=0, allow_inf_nan=False)
+
+
+class TimesBody(BaseModel):
+    """Final chop times sent by the page, with the settings they started from."""
+
+    model_config = ConfigDict(extra="forbid")
+    times: list[float] = Field(max_length=MAX_CHOPS)
+    lam: float = 0.3
+    threshold: Optional[float] = None
+
+
+def _score_curve(activations: np.ndarray, frame_rate: float) -> tuple[list[float], float]:
+    """The score curve, max-pooled to at most :data:`MAX_SCORE_POINTS` points, and its rate."""
+    step = max(1, math.ceil(activations.size / MAX_SCORE_POINTS))
+    if step > 1:
+        padded = np.pad(activations, (0, -activations.size % step), mode="edge")
+        activations = padded.reshape(-1, step).max(axis=1)
+    return [round(float(value), 3) for value in activations], frame_rate / step
+
+
+def _status(session: Session, store: SessionStore) -> dict[str, Any]:
+    now = time.monotonic()
+    document: dict[str, Any] = {"id": session.id, "name": session.name, "stem": session.stem,
+                                "state": session.state}
+    if session.state == "queued":
+        document["queue_position"] = store.queue_position(session)
+    if session.started is not None:
+        document["elapsed"] = round((session.finished or now) - session.started, 2)
+    if session.error:
+        document["error"] = session.error
+    info = session.info
+    if info is not None:
+        document["info"] = {"duration": info.duration, "sample_rate": info.sr, "channels": info.channels,
+                            "format": info.format, "subtype": info.subtype}
+    analysis = session.analysis
+    if session.state == "ready" and analysis is not None:
+        scores, rate = _score_curve(analysis.activations, analysis.frame_rate)
+        document["analysis"] = {"threshold": round(float(analysis.model.threshold), 4),
+                                "frame_rate": analysis.frame_rate, "scores": scores, "score_rate": rate}
+    return document
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+def _ready(session: Session) -> Analysis:
+    """The analysis of a session, or a 409 naming why there is none yet."""
+    analysis = session.analysis
+    if session.state != "ready" or analysis is None:
+        if session.state == "failed":
+            raise WebError(409, session.error or "the analysis of this sample failed")
+        raise WebError(409, "the sample is still being analysed")
+    return analysis
+
+
+def create_app(
+    model: ChopModel,
+    settings: Optional[WebSettings] = None,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+) -> FastAPI:
+    """Build the web app.
+
+    Parameters
+    ----------
+    model : ChopModel
+        The model every upload is analysed with.
+    settings : WebSettings, optional
+        Limits (default: :class:`WebSettings` defaults).
+    clock : callable, optional
+        Monotonic seconds, for session expiry (tests pass their own).
+
+    Returns
+    -------
+    app : FastAPI
+        Its ``state`` holds the ``store`` of sessions and the ``analyser``; the
+        lifespan starts the expiry task and removes every file on shutdown.
+    """
+    settings = (settings or WebSettings()).validate()
+    store = SessionStore(settings, clock=clock)
+    analyser = Analyser(model, workers=settings.workers)
+    sweep_every = min(30.0, max(0.5, settings.keep_seconds / 4))
+
+    async def sweep() -> None:
+        while True:
+            await asyncio.sleep(sweep_every)
+            await anyio.to_thread.run_sync(store.expire)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.quick = anyio.CapacityLimiter(QUICK_JOBS)
+        task = asyncio.create_task(sweep())
+        try:
+            yield
+        finally:
+            task.cancel()
+            analyser.shutdown()
+            store.close()
+
+    app = FastAPI(title="samplechop", version=__version__, lifespan=lifespan,
+                  docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.store, app.state.analyser, app.state.settings = store, analyser, settings
+    app.state.quick = None
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, streaming_paths=frozenset({UPLOAD_PATH}))
+
+    async def quick(function, *args):
+        return await anyio.to_thread.run_sync(function, *args, limiter=app.state.quick)
+
+    @app.exception_handler(SampleChopError)
+    async def _samplechop_error(request: Request, error: SampleChopError) -> JSONResponse:
+        return _error(http_status(error), str(error))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = []
+        for item in error.errors()[:3]:
+            where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+            problems.append(f"{where}: {item.get('msg', 'invalid')}" if where else item.get("msg", "invalid"))
+        return _error(422, "bad request: " + "; ".join(problems))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        return _error(error.status_code, str(error.detail))
+
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    async def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html",
+                            headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    defaults = ChopSettings()
+
+    @app.get("/api/config")
+    async def config() -> dict[str, Any]:
+        return {
+            "version": __version__,
+            "max_upload_mb": settings.max_upload_mb,
+            "max_audio_minutes": settings.max_audio_minutes,
+            "keep_minutes": settings.keep_minutes,
+            "max_chops": MAX_CHOPS,
+            "suffixes": list(AUDIO_SUFFIXES),
+            "defaults": {"n": defaults.n, "lam": defaults.lam, "threshold": round(float(model.threshold), 4)},
+        }
+
+    @app.post(UPLOAD_PATH, status_code=202)
+    async def upload(request: Request) -> dict[str, Any]:
+        session = store.create()
+        try:
+            sent = await receive_upload(request, session.source, max_bytes=settings.max_upload_bytes)
+            session.name_upload(sent)
+            info = await quick(probe, session.source)
+            if info.duration > settings.max_audio_minutes * 60:
+                raise WebError(422, f"{session.name} is {info.duration / 60:.1f} minutes long; "
+                                    f"this server takes samples up to {settings.max_audio_minutes:g} minutes")
+        except SampleChopError as error:
+            store.remove(session.id)
+            if isinstance(error, WebError):
+                raise
+            raise WebError(http_status(error), session.public_message(str(error))) from None
+        except BaseException:
+            store.remove(session.id)
+            raise
+        session.info = info
+        analyser.submit(session)
+        return _status(session, store)
+
+    @app.get("/api/sessions/{token}")
+    async def status(token: str) -> dict[str, Any]:
+        return _status(store.get(token), store)
+
+    @app.delete("/api/sessions/{token}", status_code=204)
+    async def remove(token: str) -> Response:
+        if not await anyio.to_thread.run_sync(store.remove, token):
+            raise WebError(404, "no such sample on the server (it may have expired)")
+        return Response(status_code=204)
+
+    @app.post("/api/sessions/{token}/select")
+    async def choose(token: str, body: SelectBody) -> dict[str, Any]:
+        session = store.get(token)
+        analysis = _ready(session)
+        chop_settings = ChopSettings(n=body.n, lam=body.lam, threshold=body.threshold).validate()
+        result = await quick(select, analysis, chop_settings, session.cache)
+        return {
+            "chops": [{"index": chop.index, "start": chop.start, "end": chop.end,
+                       "score": round(chop.score, 4), "rank": chop.rank} for chop in result.chops],
+            "notes": result.notes,
+            "threshold": result.threshold,
+            "candidates": int(result.candidate_times.size),
+        }
+
+    @app.post("/api/sessions/{token}/snap")
+    async def snap_time(token: str, body: SnapBody) -> dict[str, float]:
+        session = store.get(token)
+        analysis = _ready(session)
+        if body.time > analysis.info.duration:
+            raise WebError(422, f"time {body.time:g} s is past the end of the audio")
+        return {"time": await quick(snap, analysis, body.time)}
+
+    @app.get("/api/sessions/{token}/audio")
+    async def audio(token: str) -> FileResponse:
+        session = store.get(token)
+        _ready(session)
+        return FileResponse(session.preview, media_type="audio/wav")
+
+    @app.post("/api/sessions/{token}/kit")
+    async def kit(token: str, body: TimesBody) -> FileResponse:
+        session = store.get(token)
+        analysis = _ready(session)
+        result = await quick(lambda: place(analysis, body.times, lam=body.lam, threshold=body.threshold))
+        archive = await quick(build_kit, result, session.folder)
+        return FileResponse(archive, media_type="application/zip", filename=f"{session.stem}.zip",
+                            background=BackgroundTask(shutil.rmtree, archive.parent.parent, True))
+
+    @app.post("/api/sessions/{token}/labels")
+    async def labels(token: str, body: TimesBody) -> FileResponse:
+        session = store.get(token)
+        analysis = _ready(session)
+        result = await quick(lambda: place(analysis, body.times, lam=body.lam, threshold=body.threshold))
+        path = await quick(build_labels, result, session.folder)
+        return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{session.stem}.txt",
+                            background=BackgroundTask(path.unlink, True))
+
+    return app

@@ -1,0 +1,86 @@
+"""The downloads: the kit of the chops a producer settled on, and their label file.
+
+The page sends the final chop times (seconds; after any moves, additions and
+deletions); the server cuts the analysed file exactly there with
+:func:`samplechop.chopper.place_chops` (the page's times are final: the selection's
+are on their attacks already, and the page snaps a moved or added chop to its attack
+through :func:`samplechop.web.selection.snap` unless the producer turned that off),
+writes the kit with :func:`samplechop.export.write_outputs` into
+the session's folder, and answers with the kit's zip. The label file holds the same
+chop times, one per line: the format ``samplechop dataset build`` reads, so that a
+producer's corrections become training data.
+"""
+
+from __future__ import annotations
+
+import secrets
+import warnings
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..annotations import LabelWarning, validate_times, write_labels
+from ..chopper import MAX_CHOPS, Analysis, ChopResult, ChopSettings, place_chops
+from ..exceptions import AudioError, ParameterError
+from ..export import write_outputs
+from ..export.writer import kit_stem
+
+__all__ = ["KIT_FORMATS", "check_times", "place", "build_kit", "build_labels"]
+
+#: What a downloaded kit holds besides the WAV chops, manifest and label file: the MPC
+#: program, the SFZ, the MIDI file, and the zip of them all (the download).
+KIT_FORMATS = ("wav", "xpm", "sfz", "midi", "zip")
+
+
+def check_times(times: Sequence[float], *, duration: float) -> np.ndarray:
+    """The chop times a page sent, checked, sorted and without duplicates.
+
+    Raises
+    ------
+    ParameterError
+        When there are none or more than :data:`MAX_CHOPS`.
+    AnnotationError
+        When a time is not finite, negative or past the end of the audio.
+    """
+    if len(times) == 0:
+        raise ParameterError("there are no chops: add at least one")
+    if len(times) > MAX_CHOPS:
+        raise ParameterError(f"{len(times)} chops are too many: at most {MAX_CHOPS}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LabelWarning)
+        return validate_times(times, path="chop times", duration=duration)
+
+
+def place(analysis: Analysis, times: Sequence[float], *, lam: float = 0.3,
+          threshold: Optional[float] = None) -> ChopResult:
+    """Cut an analysed file exactly at chop times chosen on the page.
+
+    ``lam`` and ``threshold`` are only recorded in the manifest (the settings the
+    selection started from).
+    """
+    checked = check_times(times, duration=analysis.info.duration)
+    settings = ChopSettings(n=int(checked.size), lam=lam, threshold=threshold, refine=False).validate()
+    result = place_chops(analysis, settings, checked)
+    if not result.chops:
+        raise AudioError("no chop is left once the chops are placed: move them away from the end")
+    return result
+
+
+def build_kit(result: ChopResult, folder: Path) -> Path:
+    """Write the kit of ``result`` under a new folder in ``folder``; the zip's path.
+
+    The kit is named after the source's file on the server (never after a name a
+    client sent), and the zip holds ``<stem>/<stem>_chop01.wav`` ..., the MPC
+    program, the SFZ, the MIDI file, the manifest and the label file.
+    """
+    out_dir = folder / f"kit-{secrets.token_hex(8)}"
+    kit = write_outputs(result, out_dir, formats=KIT_FORMATS)
+    return kit / f"{kit_stem(result.info.path)}.zip"
+
+
+def build_labels(result: ChopResult, folder: Path) -> Path:
+    """Write the label file of ``result`` (its chop times, one per line) under ``folder``."""
+    path = folder / f"labels-{secrets.token_hex(8)}.txt"
+    write_labels(path, result.times)
+    return path

@@ -1,0 +1,237 @@
+"""Sessions: one upload, its analysis and its kits, in a folder the server names.
+
+A session's id is a random token (:func:`secrets.token_urlsafe`); its folder is
+``<root>/<id>`` and holds ``sample<suffix>`` (the upload), ``preview.wav`` (what the
+page plays) and the kits built for download. The name the browser sent is kept for
+display and for the name of downloads only: no path is ever built from it or from an
+id a client sends (ids are looked up in a dict, never joined to a path).
+
+Sessions expire :attr:`WebSettings.keep_minutes` after their last use; the store
+refuses new sessions beyond :attr:`WebSettings.max_sessions`, and new uploads while
+:attr:`WebSettings.max_pending` are being received or wait for analysis.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Optional
+
+from ..constants import AUDIO_SUFFIXES
+from ..export.names import safe_stem
+from .errors import WebError
+from .selection import SpectraCache
+from .settings import WebSettings
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..audio import AudioInfo
+    from ..chopper import Analysis
+
+__all__ = ["Session", "SessionStore", "display_name", "source_suffix", "STATES", "UPLOAD_STEM"]
+
+#: A session's states, in order: receiving the file, waiting for a worker, being
+#: analysed, and the two ends.
+STATES = ("uploading", "queued", "analysing", "ready", "failed")
+
+#: States that count towards :attr:`WebSettings.max_pending`.
+PENDING = ("uploading", "queued", "analysing")
+
+#: The stem of every upload on disk, and so of every kit's files.
+UPLOAD_STEM = "sample"
+
+#: Longest display name kept (characters).
+_MAX_NAME = 200
+
+
+def display_name(name: Optional[str]) -> str:
+    """The file name a browser sent, made fit to show: its last path part, printable,
+    at most 200 characters (``"sample"`` when nothing is left)."""
+    text = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    text = "".join(char for char in unicodedata.normalize("NFC", text)
+                   if unicodedata.category(char)[0] != "C").strip()
+    return text[:_MAX_NAME] or "sample"
+
+
+def source_suffix(name: str) -> str:
+    """The audio suffix of a file name, taken from :data:`AUDIO_SUFFIXES` (or ``""``).
+
+    The suffix helps libsndfile tell formats apart; it is one of the package's own
+    strings, never the client's.
+    """
+    lowered = name.lower()
+    for suffix in AUDIO_SUFFIXES:
+        if lowered.endswith(suffix):
+            return suffix
+    return ""
+
+
+@dataclass(eq=False)
+class Session:
+    """One upload and everything computed from it.
+
+    Attributes
+    ----------
+    id : str
+        Random token, the session's only handle.
+    folder : Path
+        Server-owned folder of its files.
+    name : str
+        The uploaded file's name, for display only.
+    stem : str
+        A safe stem of ``name``, for the names of downloads.
+    source : Path
+        The upload on disk.
+    state : str
+        One of :data:`STATES`.
+    """
+
+    id: str
+    folder: Path
+    name: str
+    stem: str
+    source: Path
+    created: float
+    touched: float
+    state: str = "uploading"
+    error: Optional[str] = None
+    started: Optional[float] = None
+    finished: Optional[float] = None
+    info: Optional["AudioInfo"] = None
+    analysis: Optional["Analysis"] = None
+    cache: SpectraCache = field(default_factory=SpectraCache)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    removed: bool = False
+
+    @property
+    def preview(self) -> Path:
+        """The WAV the page plays and draws."""
+        return self.folder / "preview.wav"
+
+    def name_upload(self, name: Optional[str]) -> None:
+        """Record the name the browser sent for the upload and give the upload its suffix.
+
+        The upload is received as ``<folder>/sample`` and renamed to
+        ``sample<suffix>``, the suffix one of :data:`AUDIO_SUFFIXES` matched against
+        the name (it helps libsndfile tell formats apart); the kit is named ``sample``.
+        """
+        self.name = display_name(name)
+        self.stem = safe_stem(self.name.rsplit(".", 1)[0] if "." in self.name else self.name)
+        target = self.folder / f"{UPLOAD_STEM}{source_suffix(self.name)}"
+        if target != self.source:
+            self.source.replace(target)
+            self.source = target
+
+    def public_message(self, text: str) -> str:
+        """A message with the server's path of the upload replaced by its display name."""
+        return text.replace(str(self.source), self.name)
+
+
+class SessionStore:
+    """The live sessions, their folders under one temporary root, and their expiry.
+
+    Parameters
+    ----------
+    settings : WebSettings
+    clock : callable, optional
+        Seconds, monotonic (tests pass their own).
+    """
+
+    def __init__(self, settings: WebSettings, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.root = Path(tempfile.mkdtemp(prefix="samplechop-web-"))
+        self._sessions: dict[str, Session] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def pending(self) -> int:
+        """Sessions being uploaded, queued or analysed."""
+        with self._lock:
+            return sum(session.state in PENDING for session in self._sessions.values())
+
+    def create(self) -> Session:
+        """Open a session for an upload (named once it has arrived, see :meth:`Session.name_upload`).
+
+        Raises
+        ------
+        WebError
+            503 when the store is full or too many uploads wait for analysis.
+        """
+        with self._lock:
+            if len(self._sessions) >= self.settings.max_sessions:
+                raise WebError(503, "the server holds as many samples as it may; try again in a few minutes")
+            waiting = sum(s.state in PENDING for s in self._sessions.values())
+            if waiting >= self.settings.max_pending:
+                raise WebError(503, f"the server is busy analysing {waiting} samples; try again in a minute")
+            token = secrets.token_urlsafe(18)
+            folder = self.root / token
+            folder.mkdir(mode=0o700)
+            now = self.clock()
+            session = Session(id=token, folder=folder, name=UPLOAD_STEM, stem=UPLOAD_STEM,
+                              source=folder / UPLOAD_STEM, created=now, touched=now)
+            self._sessions[token] = session
+        return session
+
+    def queue_position(self, session: Session) -> int:
+        """Sessions queued for analysis before ``session``."""
+        with self._lock:
+            return sum(other.state == "queued" and other.created < session.created
+                       for other in self._sessions.values())
+
+    def get(self, token: str) -> Session:
+        """The session of an id, marked as used now.
+
+        Raises
+        ------
+        WebError
+            404 when there is no such session (never was, expired or removed).
+        """
+        with self._lock:
+            session = self._sessions.get(token)
+            if session is None:
+                raise WebError(404, "no such sample on the server (it may have expired): upload it again")
+            session.touched = self.clock()
+        return session
+
+    def remove(self, token: str) -> bool:
+        """Forget a session and delete its folder; False when there was none."""
+        with self._lock:
+            session = self._sessions.pop(token, None)
+        if session is None:
+            return False
+        self._discard(session)
+        return True
+
+    def expire(self) -> list[str]:
+        """Remove every session unused for longer than ``keep_minutes``; their ids."""
+        limit = self.clock() - self.settings.keep_seconds
+        with self._lock:
+            old = [session for session in self._sessions.values() if session.touched < limit]
+            for session in old:
+                del self._sessions[session.id]
+        for session in old:
+            self._discard(session)
+        return [session.id for session in old]
+
+    def close(self) -> None:
+        """Remove every session and the root folder."""
+        with self._lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+        for session in sessions:
+            self._discard(session)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @staticmethod
+    def _discard(session: Session) -> None:
+        session.removed = True
+        session.analysis = None
+        shutil.rmtree(session.folder, ignore_errors=True)

@@ -1,0 +1,75 @@
+"""The web app's limits and defaults, in one place."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..exceptions import ParameterError
+
+__all__ = ["WebSettings"]
+
+_MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """Limits of the web app.
+
+    Attributes
+    ----------
+    max_upload_mb : float > 0
+        Largest upload in MiB; a larger one is refused while it streams in (HTTP 413).
+    keep_minutes : float > 0
+        A session (its upload, analysis and kits) is removed this long after it was
+        last used.
+    max_audio_minutes : float > 0
+        Longest audio accepted (its analysis is kept in memory while the session lives).
+    max_sessions : int >= 1
+        Sessions kept at once; a new upload is refused (HTTP 503) beyond it. A
+        session's analysis takes about 100 kB per second of audio (the mono signal at
+        22.05 kHz and the features), so the defaults bound it to 16 x 20 minutes,
+        about 2 GB.
+    max_pending : int >= 1
+        Uploads being received, waiting for or in analysis at once; more are
+        refused (HTTP 503).
+    workers : int >= 1
+        Analyses run in parallel, off the request path.
+    max_json_kb : float > 0
+        Largest JSON request body in KiB.
+    """
+
+    max_upload_mb: float = 200.0
+    keep_minutes: float = 60.0
+    max_audio_minutes: float = 20.0
+    max_sessions: int = 16
+    max_pending: int = 8
+    workers: int = 2
+    max_json_kb: float = 256.0
+
+    @property
+    def max_upload_bytes(self) -> int:
+        """The upload limit in bytes."""
+        return int(self.max_upload_mb * _MB)
+
+    @property
+    def keep_seconds(self) -> float:
+        """The session lifetime in seconds."""
+        return self.keep_minutes * 60.0
+
+    @property
+    def max_json_bytes(self) -> int:
+        """The JSON body limit in bytes."""
+        return int(self.max_json_kb * 1024)
+
+    def validate(self) -> "WebSettings":
+        """Check every limit; raise :class:`ParameterError` naming the first bad one."""
+        for name, value in (("--max-upload-mb", self.max_upload_mb), ("--keep-minutes", self.keep_minutes),
+                            ("max_audio_minutes", self.max_audio_minutes), ("max_json_kb", self.max_json_kb)):
+            if not (math.isfinite(value) and value > 0):
+                raise ParameterError(f"{name} must be a positive number, got {value}")
+        for name, count in (("max_sessions", self.max_sessions), ("max_pending", self.max_pending),
+                            ("workers", self.workers)):
+            if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+                raise ParameterError(f"{name} must be a whole number >= 1, got {count}")
+        return self
