@@ -15,7 +15,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from .postprocess import candidates as find_candidates
 from .refine import refine_start
 
 __all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "place_chops",
+           "candidate_spectra",
            "chop_file",
            "MAX_CHOPS", "SILENCE_PEAK"]
 
@@ -248,7 +249,22 @@ def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
     return np.asarray(refined, dtype=np.int64)
 
 
-def select_chops(analysis: Analysis, settings: ChopSettings) -> ChopResult:
+def candidate_spectra(analysis: Analysis, times: np.ndarray) -> np.ndarray:
+    """Harmonic-only spectra of the sound after each candidate time (see
+    :func:`samplechop.features.harmonic_spectra`), with the model's feature settings."""
+    config = analysis.model.features
+    return harmonic_spectra(
+        analysis.y, times, sr=analysis.sr, hop_length=int(config["hop_length"]),
+        n_fft=int(config.get("n_fft", 2048)),
+    )
+
+
+def select_chops(
+    analysis: Analysis,
+    settings: ChopSettings,
+    *,
+    spectra: Optional[Callable[[Analysis, np.ndarray], np.ndarray]] = None,
+) -> ChopResult:
     """Choose and place the chops of an analysed file.
 
     Parameters
@@ -256,6 +272,10 @@ def select_chops(analysis: Analysis, settings: ChopSettings) -> ChopResult:
     analysis : Analysis
         From :func:`analyse`.
     settings : ChopSettings
+    spectra : callable, optional
+        ``spectra(analysis, times)`` gives the candidates' harmonic spectra
+        (default :func:`candidate_spectra`); a caller that re-selects often can pass
+        one that keeps them.
 
     Returns
     -------
@@ -275,14 +295,8 @@ def select_chops(analysis: Analysis, settings: ChopSettings) -> ChopResult:
     )
     notes: list[str] = []
     if times.size > settings.n and settings.lam > 0:
-        config = analysis.model.features
-        spectra = harmonic_spectra(
-            analysis.y, times, sr=analysis.sr, hop_length=int(config["hop_length"]),
-            n_fft=int(config.get("n_fft", 2048)),
-        )
-        chosen = maximal_average_diversification(
-            scores, pairwise_distances(spectra), n=settings.n, lam=settings.lam
-        )
+        distances = pairwise_distances((spectra or candidate_spectra)(analysis, times))
+        chosen = maximal_average_diversification(scores, distances, n=settings.n, lam=settings.lam)
     else:
         chosen = np.arange(min(settings.n, times.size))
     if chosen.size < settings.n:
