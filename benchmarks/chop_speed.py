@@ -73,6 +73,47 @@ def command_peak_rss(argv: list[str]) -> tuple[float, float]:
     return elapsed, peak_kb / 1024.0
 
 
+def network_runtimes(model, source: Path, repeats: int) -> None:
+    """The network alone on the file's features: numpy (shipped) against onnxruntime and torch."""
+    from samplechop.audio import load_analysis
+    from samplechop.features import compute_features
+
+    y, _ = load_analysis(source)
+    features = compute_features(y / np.abs(y).max(), model.features)
+    numpy_time = best_of(lambda: model.predict(features), repeats)
+    print(f"network, numpy (shipped)         {numpy_time:7.3f} s")
+    try:
+        import onnxruntime
+        import torch
+
+        from samplechop.training.networks import build_network
+    except ImportError as error:
+        print(f"network, onnxruntime/torch: not measured ({error.name} missing)")
+        return
+    network = build_network(model.architecture, features.shape[1]).eval()
+    network.load_state_dict({k: torch.from_numpy(v) for k, v in model.params.items()})
+    x = ((features - model.input_mean) / model.input_std).astype(np.float32)[None]
+    with torch.no_grad():
+        torch_time = best_of(lambda: network(torch.from_numpy(x)), repeats)
+    print(f"network, torch                   {torch_time:7.3f} s")
+    path = Path(tempfile.mkdtemp()) / "net.onnx"
+    try:
+        torch.onnx.export(network, (torch.from_numpy(x),), str(path), input_names=["x"],
+                          dynamic_axes={"x": {1: "frames"}}, dynamo=False)
+    except Exception as error:  # the exporter needs the onnx package
+        print(f"network, onnxruntime: not measured ({error})")
+        return
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = 2
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    start = time.perf_counter()
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    load = time.perf_counter() - start
+    session.run(None, {"x": x})
+    onnx_time = best_of(lambda: session.run(None, {"x": x}), repeats)
+    print(f"network, onnxruntime             {onnx_time:7.3f} s  (+ {load:.3f} s to load the session)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="also measure a 60-minute file")
@@ -138,6 +179,7 @@ def main() -> None:
         print(f"whole command                    {command:7.3f} s")
         print(f"aubiocut -c                      {aubio:7.3f} s  -> command / aubiocut = {command / aubio:.2f}")
         print(f"peak memory, 3-minute file       {peak:7.0f} MB")
+        network_runtimes(model, source, args.repeats)
         if args.long:
             long_source = work / "sixty_minutes.wav"
             make_source(long_source, 60.0)

@@ -111,7 +111,7 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
     for path in files:
         try:
             result, kit = _chop_one(path, args, settings, model, out_dir, kit_owner,
-                                    formats=formats, start_note=start_note)
+                                    formats=formats, start_note=start_note, progress=progress)
         except SampleChopError as error:
             failures.append(error)
             print(f"samplechop: error: {error}", file=sys.stderr)
@@ -166,6 +166,7 @@ def _chop_one(
     *,
     formats: tuple[str, ...],
     start_note: int,
+    progress: bool = False,
 ) -> tuple[ChopResult, Optional[Kit]]:
     folder = output_dir_for(path, out_dir)
     if not args.dry_run:
@@ -175,7 +176,7 @@ def _chop_one(
                 "(two inputs share a file name)"
             )
         check_output(folder, overwrite=args.overwrite)
-    result = select_chops(analyse(path, model=model), settings)
+    result = select_chops(analyse(path, model=model, progress=progress), settings)
     if not result.chops:
         raise AudioError(f"{path}: no chop candidates found: {'; '.join(result.notes)}")
     if args.dry_run:
