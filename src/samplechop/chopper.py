@@ -22,7 +22,7 @@ import numpy as np
 from . import audio
 from .diversify import maximal_average_diversification, pairwise_distances
 from .exceptions import AudioError, ParameterError
-from .features import compute_features, harmonic_spectra
+from .features import compute_features, harmonic_spectra, log_spectrogram
 from .model import ChopModel, load_model
 from .postprocess import candidates as find_candidates
 from .refine import refine_start
@@ -251,12 +251,14 @@ def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
 
 def candidate_spectra(analysis: Analysis, times: np.ndarray) -> np.ndarray:
     """Harmonic-only spectra of the sound after each candidate time (see
-    :func:`samplechop.features.harmonic_spectra`), with the model's feature settings."""
+    :func:`samplechop.features.harmonic_spectra`), from the analysis's semitone
+    spectrogram (computed afresh only for models that read other features)."""
     config = analysis.model.features
-    return harmonic_spectra(
-        analysis.y, times, sr=analysis.sr, hop_length=int(config["hop_length"]),
-        n_fft=int(config.get("n_fft", 2048)),
-    )
+    if config["kind"] == "logspec":
+        spectrogram = analysis.features
+    else:
+        spectrogram = log_spectrogram(analysis.y, sr=analysis.sr, hop_length=int(config["hop_length"]))
+    return harmonic_spectra(spectrogram, times, frame_rate=analysis.frame_rate)
 
 
 def select_chops(

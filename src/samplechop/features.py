@@ -273,32 +273,33 @@ def harmonic_mask(
 
 
 def harmonic_spectra(
-    y: np.ndarray,
+    log_spectrogram: np.ndarray,
     times: np.ndarray,
     *,
-    sr: int = constants.SAMPLE_RATE,
-    hop_length: int = constants.HOP_LENGTH,
-    n_fft: int = constants.N_FFT,
-    fmin: float = constants.FMIN,
-    n_bins: int = constants.N_BINS,
-    bins_per_octave: int = constants.BINS_PER_OCTAVE,
+    frame_rate: float,
     window: float = 0.5,
     kernel_frames: int = 17,
+    kernel_bins: int = 9,
 ) -> np.ndarray:
     """Harmonic-only semitone spectrum of the sound that starts at each time.
 
-    Only the frames in ``[time, time + window]`` (plus the median filter's reach) are
-    transformed, so the cost grows with the number of times, not with the length of
-    the audio.
+    HPSS (:func:`harmonic_mask`) runs on the semitone spectrogram, as the original
+    design ran it on its CQT, and only on the frames in ``[time, time + window]``
+    plus the median filter's reach, so the cost grows with the number of times,
+    not with the length of the audio.
 
     Parameters
     ----------
-    y : np.ndarray [shape=(n,)]
-        Mono signal at ``sr``.
+    log_spectrogram : np.ndarray [shape=(frames, n_bins)]
+        The ``"logspec"`` feature (``log1p`` of semitone magnitudes).
     times : np.ndarray [shape=(m,)]
         Start times in seconds.
+    frame_rate : float
+        Frames per second of the spectrogram.
     window : float > 0
         Seconds after each time that its spectrum describes.
+    kernel_frames, kernel_bins : int
+        Median filter lengths along time (frames) and frequency (semitones).
 
     Returns
     -------
@@ -306,20 +307,17 @@ def harmonic_spectra(
         ``log1p`` of the mean harmonic magnitude per semitone band, L2-normalised
         (an all-zero row for silence).
     """
-    weights = semitone_filterbank(
-        sr=sr, n_fft=n_fft, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave
-    )
-    total = n_frames(len(y), hop_length=hop_length)
-    span = max(1, int(round(window * sr / hop_length)))
+    total, n_bins = log_spectrogram.shape
+    span = max(1, int(round(window * frame_rate)))
     reach = kernel_frames // 2
     out = np.zeros((len(times), n_bins), dtype=np.float32)
     for row, time in enumerate(np.asarray(times, dtype=np.float64)):
-        first = min(max(0, int(round(time * sr / hop_length))), total - 1)
+        first = min(max(0, int(round(time * frame_rate))), total - 1)
         last = min(total, first + span)
         lo, hi = max(0, first - reach), min(total, last + reach)
-        magnitude = stft_magnitude(y, n_fft=n_fft, hop_length=hop_length, start_frame=lo, stop_frame=hi)
-        harmonic = magnitude * harmonic_mask(magnitude, kernel_frames=kernel_frames)
-        spectrum = np.log1p(harmonic[first - lo : last - lo] @ weights).mean(axis=0)
+        magnitude = np.expm1(np.asarray(log_spectrogram[lo:hi], dtype=np.float32))
+        harmonic = magnitude * harmonic_mask(magnitude, kernel_frames=kernel_frames, kernel_bins=kernel_bins)
+        spectrum = np.log1p(harmonic[first - lo : last - lo]).mean(axis=0)
         norm = float(np.linalg.norm(spectrum))
         if norm > 0:
             out[row] = spectrum / norm
