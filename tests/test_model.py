@@ -55,3 +55,23 @@ def test_shipped_model_loads():
     assert model.features == DEFAULT_FEATURES
     assert model.architecture["name"] == "chopnet"
     assert model.path.stat().st_size < 10 * 1024 * 1024
+
+
+@pytest.mark.parametrize("arch, size", [(default_architecture(), 84), (seed_architecture(), 1)])
+def test_onnx_graph_runs_like_the_numpy_reference(tmp_path, arch, size):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    from samplechop.training.export import onnx_graph
+
+    torch.manual_seed(0)
+    network = build_network(arch, size)
+    params = export_params(network)
+    save_model(tmp_path / "m.npz", features=DEFAULT_FEATURES, architecture=arch, params=params,
+               input_mean=np.zeros(size), input_std=np.ones(size), onnx=onnx_graph(network, size))
+    model = load_model(tmp_path / "m.npz")
+    assert model.runtime == "onnxruntime"
+    reference = ChopModel(features={}, architecture=arch, params=params,
+                          input_mean=np.zeros(size, np.float32), input_std=np.ones(size, np.float32))
+    assert reference.runtime == "numpy"
+    x = np.random.default_rng(2).standard_normal((9000, size)).astype(np.float32)
+    np.testing.assert_allclose(model.predict(x), reference.predict(x), atol=2e-5)

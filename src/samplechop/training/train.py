@@ -29,6 +29,7 @@ from ..exceptions import DatasetError, ModelError, ParameterError
 from ..model import load_model, save_model
 from ..model.architectures import default_architecture, seed_architecture
 from ..scoring import f_measure, top_n_times
+from .export import onnx_graph
 from .networks import build_network, export_params
 
 __all__ = ["TrainSettings", "TrainReport", "train_model", "normalisation"]
@@ -292,7 +293,9 @@ def train_model(
         log(f"resumed from {checkpoint} at step {step}")
 
     def save_best(threshold: float, score: float) -> None:
-        save_model(output, features=dataset.features, architecture=architecture,
+        graph = onnx_graph(network, dataset.feature_size)
+        network.train()
+        save_model(output, features=dataset.features, architecture=architecture, onnx=graph,
                    params=export_params(network), input_mean=mean, input_std=std, threshold=threshold,
                    training={"data": str(dataset.path), "step": step, "valid_f": round(score, 4),
                              "settings": run_config["settings"],
