@@ -76,7 +76,7 @@ def refine_start(
     *,
     sr: int,
     centre: int,
-    search: float = 0.03,
+    search: float = 0.015,
     zero_crossing_reach: float = 0.005,
 ) -> int:
     """Refined start sample of a chop expected near ``centre``.
