@@ -13,12 +13,17 @@ import numpy as np
 __all__ = ["attack_start", "zero_crossing_before", "refine_start"]
 
 
-def attack_start(x: np.ndarray, *, sr: int, block: float = 0.001, span: float = 0.005) -> int:
+def attack_start(
+    x: np.ndarray, *, sr: int, block: float = 0.001, span: float = 0.005,
+    expected: int | None = None, falloff: float = 0.02,
+) -> int:
     """Sample index where the strongest energy rise in ``x`` begins.
 
     For each block boundary, the energy of the ``span`` seconds after it is compared
-    with the ``span`` seconds before it; the boundary with the largest ratio is the
-    start of the attack.
+    with the ``span`` seconds before it; the boundary with the largest log ratio is
+    the start of the attack. With ``expected``, a boundary loses one unit of log
+    ratio per ``falloff`` seconds away from it, so that of two similar attacks the
+    nearer one wins, while a much stronger one further off still does.
 
     Parameters
     ----------
@@ -28,6 +33,10 @@ def attack_start(x: np.ndarray, *, sr: int, block: float = 0.001, span: float = 
         Sample rate in Hz.
     block, span : float
         Resolution and comparison length in seconds.
+    expected : int, optional
+        Sample index in ``x`` where the attack is expected.
+    falloff : float
+        Seconds per unit of log ratio given up with distance from ``expected``.
 
     Returns
     -------
@@ -47,8 +56,10 @@ def attack_start(x: np.ndarray, *, sr: int, block: float = 0.001, span: float = 
     after = (cumulative[after_end] - cumulative[boundaries]) / (after_end - boundaries)
     before = (cumulative[boundaries] - cumulative[before_start]) / (boundaries - before_start)
     floor = 1e-10 + 1e-4 * float(energy.max())
-    ratio = (after + floor) / (before + floor)
-    return int(boundaries[int(np.argmax(ratio))] * size)
+    score = np.log((after + floor) / (before + floor))
+    if expected is not None:
+        score -= np.abs(boundaries * size - expected) / (falloff * sr)
+    return int(boundaries[int(np.argmax(score))] * size)
 
 
 def zero_crossing_before(x: np.ndarray, index: int, *, limit: int) -> int:
@@ -76,10 +87,15 @@ def refine_start(
     *,
     sr: int,
     centre: int,
-    search: float = 0.015,
+    search_before: float = 0.035,
+    search_after: float = 0.015,
     zero_crossing_reach: float = 0.005,
 ) -> int:
     """Refined start sample of a chop expected near ``centre``.
+
+    The attack is looked for from ``search_before`` seconds before ``centre`` to
+    ``search_after`` seconds after it (a peak frame can be a frame late, and a chop
+    must never start after its attack), the nearer of similar rises preferred.
 
     Parameters
     ----------
@@ -89,8 +105,8 @@ def refine_start(
         Its sample rate.
     centre : int
         Sample index of the chop as found on the frame grid.
-    search : float
-        Seconds either side of ``centre`` to look for the attack.
+    search_before, search_after : float
+        Seconds before and after ``centre`` to look for the attack.
     zero_crossing_reach : float
         Seconds before the attack to look for a zero crossing.
 
@@ -99,9 +115,9 @@ def refine_start(
     start : int
         Sample index in ``x``.
     """
-    reach = int(round(search * sr))
-    lo, hi = max(0, centre - reach), min(x.size, centre + reach)
+    lo = max(0, centre - int(round(search_before * sr)))
+    hi = min(x.size, centre + int(round(search_after * sr)))
     if hi - lo < 8:
         return int(min(max(centre, 0), max(x.size - 1, 0)))
-    attack = lo + attack_start(x[lo:hi], sr=sr)
+    attack = lo + attack_start(x[lo:hi], sr=sr, expected=centre - lo)
     return zero_crossing_before(x, attack, limit=int(round(zero_crossing_reach * sr)))
