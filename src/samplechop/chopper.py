@@ -63,7 +63,7 @@ class ChopSettings:
     max_length : float or None
         Seconds: longest chop (None: a chop runs to the next one).
     max_candidates : int or None
-        Candidates kept for selection, best first (None: 3 * n, at least n + 8).
+        Candidates kept for selection, best first (None: 2 * n, at least n + 8).
     mode : str
         ``"chops"`` or ``"contiguous"``.
     fade_in, fade_out : float
@@ -234,7 +234,7 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
 def _candidate_limit(settings: ChopSettings) -> int:
     if settings.max_candidates is not None:
         return int(settings.max_candidates)
-    return max(3 * settings.n, settings.n + 8)
+    return max(2 * settings.n, settings.n + 8)
 
 
 def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:

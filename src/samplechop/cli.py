@@ -54,7 +54,7 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-length", type=_number, default=None,
                         help="longest chop in seconds (default: each chop runs to the next)")
     parser.add_argument("--candidates", type=int, default=None,
-                        help="candidates kept for selection, best first (default 3 x N)")
+                        help="candidates kept for selection, best first (default 2 x N, at least N + 8)")
     parser.add_argument("--mode", choices=("chops", "contiguous"), default="chops",
                         help="'chops': only the chops; 'contiguous': the original split, "
                              "the audio before the first chop included (default chops)")

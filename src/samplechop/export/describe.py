@@ -331,19 +331,28 @@ def describe(
     return Description(tempo=tempo, key=key, key_strength=strength, chops=tuple(chops))
 
 
-def describe_result(result: "ChopResult") -> Description:
-    """Describe a chop result: reads each chop's samples from the source for its levels.
+#: The value of 0 dBFS for samples held in each dtype.
+FULL_SCALE = {"int16": 32768.0, "int32": 2147483648.0}
+
+
+def describe_result(
+    result: "ChopResult", *, chop_levels: Optional[Sequence[tuple[float, float]]] = None
+) -> Description:
+    """Describe a chop result.
 
     Tempo, key and pitch come from ``result.analysis`` (all ``None`` without it).
+    Each chop's levels are ``chop_levels`` when given (as :func:`write_slices`
+    measures them), else read from the source.
     """
     from .. import audio
 
     info = result.info
-    full_scale = {"int16": 32768.0, "int32": 2147483648.0}.get(info.dtype, 1.0)
-    chop_levels = [
-        levels(audio.read_segment(info, chop.start_sample, chop.end_sample), full_scale=full_scale)
-        for chop in result.chops
-    ]
+    if chop_levels is None:
+        full_scale = FULL_SCALE.get(info.dtype, 1.0)
+        chop_levels = [
+            levels(audio.read_segment(info, chop.start_sample, chop.end_sample), full_scale=full_scale)
+            for chop in result.chops
+        ]
     analysis = result.analysis
     features = analysis.features if analysis is not None else None
     config = analysis.model.features if analysis is not None else {}

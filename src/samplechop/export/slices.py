@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import audio
 from ..chopper import Chop
+from .describe import FULL_SCALE, levels
 
 __all__ = ["chop_names", "apply_fades", "write_slices"]
 
@@ -68,19 +69,24 @@ def write_slices(
     *,
     fade_in: float,
     fade_out: float,
-) -> list[Path]:
+) -> tuple[list[Path], list[tuple[float, float]]]:
     """Write each chop of ``info``'s file into ``folder`` under its name.
 
     Returns
     -------
     paths : list of Path
+    chop_levels : list of (float, float)
+        Each chop's peak and RMS level in dBFS (before fades), measured on the
+        samples read for it, so the manifest need not read them again.
     """
     subtype = audio.output_subtype(info)
-    paths = []
+    full_scale = FULL_SCALE.get(info.dtype, 1.0)
+    paths, chop_levels = [], []
     for chop, name in zip(chops, names):
         data = audio.read_segment(info, chop.start_sample, chop.end_sample)
+        chop_levels.append(levels(data, full_scale=full_scale))
         data = apply_fades(data, sr=info.sr, fade_in=fade_in, fade_out=fade_out, subtype=subtype)
         path = folder / name
         audio.write_wav(path, data, sr=info.sr, subtype=subtype)
         paths.append(path)
-    return paths
+    return paths, chop_levels

@@ -165,9 +165,9 @@ def write_kit(
     staged = staging_dir(final_dir)
     try:
         names = chop_names(stem, len(chops))
-        write_slices(info, chops, staged, names,
-                     fade_in=result.settings.fade_in, fade_out=result.settings.fade_out)
-        description = describe_result(result)
+        _, chop_levels = write_slices(info, chops, staged, names,
+                                      fade_in=result.settings.fade_in, fade_out=result.settings.fade_out)
+        description = describe_result(result, chop_levels=chop_levels)
         notes = chop_notes(len(chops), start_note=start_note)
         keyed = sorted(KEYED_FORMATS.intersection(formats))
         if keyed and len(notes) < len(chops):
