@@ -78,7 +78,7 @@ def test_config_reports_limits_and_defaults(web_model):
     with TestClient(app) as client:
         config = client.get("/api/config").json()
     assert config["max_upload_mb"] == 12.5 and config["keep_minutes"] == 7
-    assert config["defaults"] == {"n": 16, "lam": 0.3, "threshold": 0.0}
+    assert config["defaults"] == {"n": 16, "lam": 0.3, "threshold": web_model.threshold}
     assert ".flac" in config["suffixes"] and config["max_chops"] == 512
 
 
