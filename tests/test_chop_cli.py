@@ -221,3 +221,23 @@ def test_place_chops_at_given_times(stabs_wav):
     assert len(starts) == 3 and starts == sorted(starts)
     np.testing.assert_allclose(starts, [0.5, 2.9, 4.1], atol=0.006)
     assert sorted(chop.rank for chop in result.chops) == [1, 2, 3]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_non_finite_numbers_are_refused(stabs_wav, capsys, value):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["chop", str(stabs_wav), "--max-length", value, "--dry-run"])
+    assert exit_info.value.code == 2 and "not a finite number" in capsys.readouterr().err
+
+
+def test_a_failing_write_names_the_output(tmp_path, monkeypatch):
+    from samplechop import fileio
+    from samplechop.exceptions import OutputError
+
+    def full_disk(source, destination):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(fileio.os, "replace", full_disk)
+    with pytest.raises(OutputError, match="labels.txt: cannot be written .No space left"):
+        fileio.atomic_write_text(tmp_path / "labels.txt", "1.0\n")
+    assert list(tmp_path.iterdir()) == []

@@ -118,3 +118,16 @@ def test_score_curve_is_pooled_to_a_bounded_size():
     assert len(scores) <= MAX_SCORE_POINTS and rate == pytest.approx(43.0 * len(scores) / 10002, rel=0.01)
     assert sorted(scores)[-3:] == [0.2, 0.7, 0.9]
     assert _score_curve(activations[:100], 43.0) == ([round(float(v), 3) for v in activations[:100]], 43.0)
+
+
+def test_spectra_cache_overflow_keeps_answers_whole(web_model):
+    from samplechop.chopper import analyse, candidate_spectra
+    from samplechop.resources import demo_path
+    from samplechop.web.selection import SpectraCache
+
+    analysis = analyse(demo_path(), model=web_model)
+    cache = SpectraCache(max_rows=3)
+    first = cache.spectra(analysis, np.array([0.5, 1.0]))
+    both = cache.spectra(analysis, np.array([0.5, 1.0, 2.0, 3.0]))  # overflows: the cache starts afresh
+    np.testing.assert_array_equal(both[:2], first)
+    np.testing.assert_array_equal(both, candidate_spectra(analysis, np.array([0.5, 1.0, 2.0, 3.0])))

@@ -183,7 +183,8 @@ def load_analysis(
     """Read a file as the mono analysis signal at ``sr``.
 
     The file is read in blocks, mixed down to mono and resampled (soxr) on the fly,
-    so peak memory is the mono result plus one block.
+    so peak memory is about twice the mono result (its blocks, then their
+    concatenation), whatever the source's channels and sample rate.
 
     Parameters
     ----------

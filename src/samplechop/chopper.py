@@ -28,9 +28,7 @@ from .postprocess import candidates as find_candidates
 from .refine import refine_start
 
 __all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "place_chops",
-           "candidate_spectra",
-           "chop_file",
-           "MAX_CHOPS", "SILENCE_PEAK"]
+           "candidate_spectra", "MAX_CHOPS", "SILENCE_PEAK"]
 
 #: Largest number of chops one file may be cut into.
 MAX_CHOPS = 512
@@ -185,11 +183,6 @@ class ChopResult:
     def times(self) -> np.ndarray:
         """Chop start times in seconds (the lead-in excluded), sorted."""
         return np.array([chop.start for chop in self.chops if chop.rank is not None])
-
-    @property
-    def shortfall(self) -> int:
-        """How many chops fewer than asked for were found."""
-        return self.settings.n - sum(1 for chop in self.chops if chop.rank is not None)
 
 
 def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progress: bool = False) -> Analysis:
@@ -405,11 +398,3 @@ def _cut_points(
         )
         for number, (start, end, score, rank) in enumerate(entries, start=1)
     ]
-
-
-def chop_file(
-    path: os.PathLike | str, settings: ChopSettings, *, model: Optional[ChopModel] = None
-) -> ChopResult:
-    """Analyse a file and select its chops (no output written)."""
-    settings.validate()
-    return select_chops(analyse(path, model=model), settings)

@@ -9,6 +9,7 @@ user can cause is one line on stderr and an exit code (see
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Callable, Optional, Sequence
 
@@ -25,6 +26,8 @@ def _number(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
     return value
 
 

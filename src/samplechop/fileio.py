@@ -53,9 +53,11 @@ def atomic_path(path: os.PathLike | str) -> Iterator[Path]:
         _ordinary_mode(temporary_path, folder=False)
         yield temporary_path
         os.replace(temporary_path, path)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             temporary_path.unlink()
+        if isinstance(error, OSError):  # a full disk, a vanished folder: name the output
+            raise OutputError(f"{path}: cannot be written ({error.strerror or error})") from None
         raise
 
 
@@ -103,8 +105,12 @@ def publish_dir(staged: Path, final_dir: os.PathLike | str, *, overwrite: bool) 
         if not overwrite:
             shutil.rmtree(staged, ignore_errors=True)
             raise OutputError(f"{final_dir}: exists already (use --overwrite to replace it)")
-        retired = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".old", dir=final_dir.parent))
-        os.replace(final_dir, retired / final_dir.name)
+        try:
+            retired = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".old", dir=final_dir.parent))
+            os.replace(final_dir, retired / final_dir.name)
+        except OSError as error:
+            shutil.rmtree(staged, ignore_errors=True)
+            raise OutputError(f"{final_dir}: cannot be replaced ({error.strerror or error})") from None
     try:
         os.replace(staged, final_dir)
     except OSError as error:

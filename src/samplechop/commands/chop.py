@@ -92,7 +92,7 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
     if args.demo:
         inputs.append(str(demo_path()))
     if not inputs:
-        raise SampleChopError("no INPUT given (name audio files or folders, or use --demo)")
+        raise ParameterError("no INPUT given (name audio files or folders, or use --demo)")
     out_dir = Path(args.output)
     if not args.dry_run:
         _check_output_folder(out_dir)
@@ -112,19 +112,12 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
         try:
             result, kit = _chop_one(path, args, settings, model, out_dir, kit_owner,
                                     formats=formats, start_note=start_note, progress=progress)
+            if args.json:
+                documents.append(_document(result, kit, path, start_note=start_note))
         except SampleChopError as error:
             failures.append(error)
             print(f"samplechop: error: {error}", file=sys.stderr)
         else:
-            if kit is not None:
-                document = dict(kit.document)
-            else:
-                document = manifest(result, chop_names(kit_stem(path), len(result.chops)),
-                                    start_note=start_note)
-            document["output"] = str(kit.folder) if kit else None
-            if kit is not None and kit.notes:
-                document["notes"] = list(document.get("notes", [])) + kit.notes
-            documents.append(document)
             if not args.json:
                 print(format_table(result))
                 if kit is not None:
@@ -148,6 +141,18 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
                 print(f"  - {error}", file=sys.stderr)
         return failures[0].exit_code
     return 0
+
+
+def _document(result: ChopResult, kit: Optional[Kit], path: Path, *, start_note: int) -> dict:
+    """The JSON document of one chopped file: its manifest and where it was written."""
+    if kit is not None:
+        document = dict(kit.document)
+        if kit.notes:
+            document["notes"] = list(document.get("notes", [])) + kit.notes
+    else:
+        document = manifest(result, chop_names(kit_stem(path), len(result.chops)), start_note=start_note)
+    document["output"] = str(kit.folder) if kit else None
+    return document
 
 
 def _written(kit: Kit, count: int) -> str:

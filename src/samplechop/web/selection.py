@@ -41,16 +41,20 @@ class SpectraCache:
         spectra : np.ndarray [shape=(len(times), n_bins), dtype=float32]
         """
         times = np.asarray(times, dtype=np.float64)
+        if times.size == 0:
+            return np.zeros((0, 0), dtype=np.float32)
+        keys = times.tolist()
         with self._lock:
-            missing = [time for time in dict.fromkeys(times.tolist()) if time not in self._rows]
+            found = {key: self._rows[key] for key in keys if key in self._rows}
+        missing = [key for key in dict.fromkeys(keys) if key not in found]
         if missing:
-            computed = candidate_spectra(analysis, np.asarray(missing))
+            found.update(zip(missing, candidate_spectra(analysis, np.asarray(missing))))
             with self._lock:
                 if len(self._rows) + len(missing) > self.max_rows:
                     self._rows.clear()
-                self._rows.update(zip(missing, computed))
-        with self._lock:
-            return np.stack([self._rows[time] for time in times.tolist()]) if times.size else np.zeros((0, 0))
+                self._rows.update((key, found[key]) for key in missing)
+        # The answer comes from ``found``: rows another thread clears meanwhile are not needed.
+        return np.stack([found[key] for key in keys])
 
 
 def select(analysis: Analysis, settings: ChopSettings, cache: SpectraCache) -> ChopResult:

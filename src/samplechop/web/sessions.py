@@ -105,7 +105,6 @@ class Session:
     info: Optional["AudioInfo"] = None
     analysis: Optional["Analysis"] = None
     cache: SpectraCache = field(default_factory=SpectraCache)
-    lock: threading.Lock = field(default_factory=threading.Lock)
     removed: bool = False
 
     @property
@@ -152,10 +151,9 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def pending(self) -> int:
-        """Sessions being uploaded, queued or analysed."""
-        with self._lock:
-            return sum(session.state in PENDING for session in self._sessions.values())
+    def _pending(self) -> int:
+        """Sessions being uploaded, queued or analysed (call with the lock held)."""
+        return sum(session.state in PENDING for session in self._sessions.values())
 
     def create(self) -> Session:
         """Open a session for an upload (named once it has arrived, see :meth:`Session.name_upload`).
@@ -168,7 +166,7 @@ class SessionStore:
         with self._lock:
             if len(self._sessions) >= self.settings.max_sessions:
                 raise WebError(503, "the server holds as many samples as it may; try again in a few minutes")
-            waiting = sum(s.state in PENDING for s in self._sessions.values())
+            waiting = self._pending()
             if waiting >= self.settings.max_pending:
                 raise WebError(503, f"the server is busy analysing {waiting} samples; try again in a minute")
             token = secrets.token_urlsafe(18)
