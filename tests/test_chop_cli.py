@@ -226,7 +226,7 @@ def test_place_chops_at_given_times(stabs_wav):
 @pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
 def test_non_finite_numbers_are_refused(stabs_wav, capsys, value):
     with pytest.raises(SystemExit) as exit_info:
-        main(["chop", str(stabs_wav), "--max-length", value, "--dry-run"])
+        main(["chop", str(stabs_wav), f"--max-length={value}", "--dry-run"])
     assert exit_info.value.code == 2 and "not a finite number" in capsys.readouterr().err
 
 
