@@ -324,7 +324,7 @@ def place_chops(
     ----------
     analysis : Analysis
     settings : ChopSettings
-        Only mode, lengths, fades and refinement are used.
+        Mode, lengths, fades and refinement; the threshold is only recorded.
     times : np.ndarray [shape=(n,)]
         Chop times in seconds, any order.
     scores : np.ndarray [shape=(n,)], optional

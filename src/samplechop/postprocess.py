@@ -36,11 +36,14 @@ def pick_peaks(activations: np.ndarray, *, threshold: float) -> np.ndarray:
     return np.flatnonzero(is_peak)
 
 
-def merge_candidates(times: np.ndarray, scores: np.ndarray, *, min_gap: float) -> np.ndarray:
+def merge_candidates(
+    times: np.ndarray, scores: np.ndarray, *, min_gap: float, limit: int | None = None
+) -> np.ndarray:
     """Merge candidates closer than ``min_gap`` into the best-scoring one.
 
     Greedy by score (ties: the earlier time): a candidate is kept when it is at least
-    ``min_gap`` seconds from every candidate kept before it.
+    ``min_gap`` seconds from every candidate kept before it; with ``limit``, merging
+    stops once that many are kept.
 
     Parameters
     ----------
@@ -61,13 +64,16 @@ def merge_candidates(times: np.ndarray, scores: np.ndarray, *, min_gap: float) -
     times = np.asarray(times, dtype=np.float64)
     scores = np.asarray(scores, dtype=np.float64)
     order = np.lexsort((times, -scores))
+    wanted = order.size if limit is None else int(limit)
     kept: list[int] = []
-    kept_times = np.zeros(0)
+    kept_times = np.empty(min(order.size, wanted))
     for index in order:
-        if kept_times.size and np.min(np.abs(kept_times - times[index])) < min_gap:
+        if len(kept) >= wanted:
+            break
+        if kept and np.min(np.abs(kept_times[: len(kept)] - times[index])) < min_gap:
             continue
+        kept_times[len(kept)] = times[index]
         kept.append(int(index))
-        kept_times = np.append(kept_times, times[index])
     return np.asarray(kept, dtype=int)
 
 
@@ -97,7 +103,5 @@ def candidates(
     scores = np.asarray(activations, dtype=np.float64)[peak_frames]
     inside = times <= duration - min_gap
     times, scores = times[inside], scores[inside]
-    keep = merge_candidates(times, scores, min_gap=min_gap)
-    if limit is not None:
-        keep = keep[: int(limit)]
+    keep = merge_candidates(times, scores, min_gap=min_gap, limit=limit)
     return times[keep], scores[keep]

@@ -44,5 +44,4 @@ def top_n_times(
     peaks = pick_peaks(activations, threshold=threshold)
     times = peaks / float(frame_rate)
     scores = np.asarray(activations, dtype=np.float64)[peaks]
-    keep = merge_candidates(times, scores, min_gap=min_gap)[: int(n)]
-    return np.sort(times[keep])
+    return np.sort(times[merge_candidates(times, scores, min_gap=min_gap, limit=n)])
