@@ -23,6 +23,7 @@ import soundfile as sf
 from . import constants
 from .exceptions import AudioError, OutputError
 from .fileio import atomic_path
+from .riff import is_riff_wave, riff_chunks
 
 __all__ = [
     "AudioInfo",
@@ -149,21 +150,14 @@ def _wav_missing_bytes(path: Path, size: int) -> int:
     libsndfile quietly shortens a truncated WAV to what is there, so the header is
     checked here: 0 for a whole file (or one that is not a plain RIFF WAVE).
     """
-    import struct
-
     with open(path, "rb") as handle:
-        head = handle.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        if not is_riff_wave(handle.read(12)):
             return 0
-        position = 12
-        while position + 8 <= size:
-            handle.seek(position)
-            chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+        for chunk_id, position, chunk_size in riff_chunks(handle, size):
             if chunk_id == b"data":
                 if chunk_size == 0xFFFFFFFF:  # size unknown (streamed); nothing to check
                     return 0
                 return max(0, position + 8 + chunk_size - size)
-            position += 8 + chunk_size + (chunk_size & 1)
     return 0
 
 

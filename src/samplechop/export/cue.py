@@ -34,6 +34,7 @@ import soundfile as sf
 from .. import audio
 from ..exceptions import OutputError
 from ..fileio import atomic_path
+from ..riff import chunks_end, is_riff_wave
 
 __all__ = ["cue_chunk", "adtl_chunk", "append_chunks", "write_marker_wav", "MARKERS_SUFFIX"]
 
@@ -83,16 +84,9 @@ def append_chunks(path: os.PathLike | str, chunks: bytes) -> None:
     """
     path = Path(path)
     with open(path, "r+b") as handle:
-        head = handle.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        if not is_riff_wave(handle.read(12)):
             raise OutputError(f"{path}: not a RIFF/WAVE file")
-        size = handle.seek(0, os.SEEK_END)
-        position = 12
-        while position + 8 <= size:
-            handle.seek(position)
-            _, chunk_size = struct.unpack("<4sI", handle.read(8))
-            position += 8 + chunk_size + (chunk_size & 1)
-        end = position
+        end = chunks_end(handle, handle.seek(0, os.SEEK_END))
         if end - 8 + len(chunks) > 0xFFFFFFFF:
             raise OutputError(f"{path}: too large for a WAV file with markers (over 4 GiB)")
         handle.truncate(end)  # drops trailing bytes, or adds a missing pad byte (zeros)
