@@ -12,10 +12,11 @@ channels. Two views of a file are used:
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Iterator, Optional
 
 import numpy as np
 import soundfile as sf
@@ -29,6 +30,7 @@ __all__ = [
     "AudioInfo",
     "probe",
     "load_analysis",
+    "segment_reader",
     "read_segment",
     "write_wav",
     "output_subtype",
@@ -239,6 +241,29 @@ def load_analysis(
     return y, info
 
 
+@contextlib.contextmanager
+def segment_reader(info: AudioInfo) -> Iterator[Callable[[int, int], np.ndarray]]:
+    """Open a file once for several :func:`read_segment`-style reads.
+
+    Yields
+    ------
+    read : callable
+        ``read(start, stop)`` gives samples ``[start, stop)`` exactly as stored.
+    """
+    with _open(info) as handle:
+
+        def read(start: int, stop: int) -> np.ndarray:
+            start = max(0, int(start))
+            stop = min(info.frames, int(stop))
+            try:
+                handle.seek(start)
+                return handle.read(max(stop - start, 0), dtype=info.dtype, always_2d=True)
+            except (sf.LibsndfileError, RuntimeError) as error:
+                raise AudioError(f"{info.path}: corrupt audio data ({error})") from None
+
+        yield read
+
+
 def read_segment(info: AudioInfo, start: int, stop: int) -> np.ndarray:
     """Read samples ``[start, stop)`` of a file exactly as stored.
 
@@ -248,15 +273,8 @@ def read_segment(info: AudioInfo, start: int, stop: int) -> np.ndarray:
         In ``info.dtype``: integer formats come back as integers, so that writing
         them with :func:`write_wav` reproduces the source bit for bit.
     """
-    start = max(0, int(start))
-    stop = min(info.frames, int(stop))
-    with _open(info) as handle:
-        try:
-            handle.seek(start)
-            data = handle.read(stop - start, dtype=info.dtype, always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as error:
-            raise AudioError(f"{info.path}: corrupt audio data ({error})") from None
-    return data
+    with segment_reader(info) as read:
+        return read(start, stop)
 
 
 def to_float(data: np.ndarray) -> np.ndarray:

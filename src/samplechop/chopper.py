@@ -235,10 +235,11 @@ def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
     starts = np.round(times * info.sr).astype(np.int64)
     reach = int(round(0.04 * info.sr))
     refined = []
-    for centre in starts:
-        lo = max(0, int(centre) - reach)
-        segment = audio.to_float(audio.read_segment(info, lo, int(centre) + reach)).mean(axis=1)
-        refined.append(lo + refine_start(segment, sr=info.sr, centre=int(centre) - lo))
+    with audio.segment_reader(info) as read:
+        for centre in starts:
+            lo = max(0, int(centre) - reach)
+            segment = audio.to_float(read(lo, int(centre) + reach)).mean(axis=1)
+            refined.append(lo + refine_start(segment, sr=info.sr, centre=int(centre) - lo))
     return np.asarray(refined, dtype=np.int64)
 
 

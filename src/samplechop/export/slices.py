@@ -82,11 +82,12 @@ def write_slices(
     subtype = audio.output_subtype(info)
     full_scale = FULL_SCALE.get(info.dtype, 1.0)
     paths, chop_levels = [], []
-    for chop, name in zip(chops, names):
-        data = audio.read_segment(info, chop.start_sample, chop.end_sample)
-        chop_levels.append(levels(data, full_scale=full_scale))
-        data = apply_fades(data, sr=info.sr, fade_in=fade_in, fade_out=fade_out, subtype=subtype)
-        path = folder / name
-        audio.write_wav(path, data, sr=info.sr, subtype=subtype)
-        paths.append(path)
+    with audio.segment_reader(info) as read:
+        for chop, name in zip(chops, names):
+            data = read(chop.start_sample, chop.end_sample)
+            chop_levels.append(levels(data, full_scale=full_scale))
+            data = apply_fades(data, sr=info.sr, fade_in=fade_in, fade_out=fade_out, subtype=subtype)
+            path = folder / name
+            audio.write_wav(path, data, sr=info.sr, subtype=subtype)
+            paths.append(path)
     return paths, chop_levels
