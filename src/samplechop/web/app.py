@@ -296,20 +296,23 @@ def create_app(
         _ready(session)
         return FileResponse(session.preview, media_type="audio/wav")
 
-    @app.post("/api/sessions/{token}/kit")
-    async def kit(token: str, body: TimesBody) -> FileResponse:
+    async def placed(token: str, body: TimesBody):
+        """The session and its chops cut at the page's final times (for the downloads)."""
         session = store.get(token)
         analysis = _ready(session)
         result = await quick(lambda: place(analysis, body.times, lam=body.lam, threshold=body.threshold))
+        return session, result
+
+    @app.post("/api/sessions/{token}/kit")
+    async def kit(token: str, body: TimesBody) -> FileResponse:
+        session, result = await placed(token, body)
         archive = await quick(build_kit, result, session.folder)
         return FileResponse(archive, media_type="application/zip", filename=f"{session.stem}.zip",
                             background=BackgroundTask(shutil.rmtree, archive.parent.parent, True))
 
     @app.post("/api/sessions/{token}/labels")
     async def labels(token: str, body: TimesBody) -> FileResponse:
-        session = store.get(token)
-        analysis = _ready(session)
-        result = await quick(lambda: place(analysis, body.times, lam=body.lam, threshold=body.threshold))
+        session, result = await placed(token, body)
         path = await quick(build_labels, result, session.folder)
         return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{session.stem}.txt",
                             background=BackgroundTask(path.unlink, True))
