@@ -92,9 +92,10 @@ def test_upload_status_reports_the_analysis(served):
     analysis = status["analysis"]
     assert len(analysis["scores"]) == math.ceil(12.0 * analysis["frame_rate"])
     assert all(0.0 <= score <= 1.0 for score in analysis["scores"])
-    # stored under a name the server chose, inside the session's own folder
+    # stored under the safe stem, inside the session's own folder
     session = app.state.store.get(status["id"])
-    assert session.source.name == "sample.flac" and session.source.parent.parent == app.state.store.root
+    assert session.source.name == "My Demo (take 1).flac"
+    assert session.source.parent == session.folder / "source" and session.folder.parent == app.state.store.root
 
 
 def test_audio_is_a_wav_of_the_whole_sample(served):
@@ -168,12 +169,13 @@ def test_kit_zip_holds_the_chops_program_sfz_midi_manifest_and_labels(served):
     assert "My%20Demo%20%28take%201%29.zip" in answer.headers["content-disposition"]
     archive = zipfile.ZipFile(io.BytesIO(answer.content))
     names = set(archive.namelist())
-    expected = {f"sample/sample_chop0{i}.wav" for i in range(1, 6)}
-    expected |= {f"sample/sample{suffix}" for suffix in (".xpm", ".sfz", ".mid", ".chops.json", ".txt")}
+    stem = "My Demo (take 1)"  # the kit inside carries the upload's name, as from the command line
+    expected = {f"{stem}/{stem}_chop0{i}.wav" for i in range(1, 6)}
+    expected |= {f"{stem}/{stem}{suffix}" for suffix in (".xpm", ".sfz", ".mid", ".chops.json", ".txt")}
     assert names == expected
-    labels = [float(line) for line in archive.read("sample/sample.txt").decode().split()]
+    labels = [float(line) for line in archive.read(f"{stem}/{stem}.txt").decode().split()]
     assert labels == pytest.approx(times, abs=1e-4)  # cut exactly where the page said
-    first = sf.read(io.BytesIO(archive.read("sample/sample_chop01.wav")))[0]
+    first = sf.read(io.BytesIO(archive.read(f"{stem}/{stem}_chop01.wav")))[0]
     assert first.shape[0] == round((2.25 - 0.5) * 44100)
 
 
@@ -313,7 +315,7 @@ def test_upload_names_never_make_paths(small_app):
     assert status["name"] == "evil:name?.wav" and status["stem"] == "evil_name_"
     root = app.state.store.root
     files = sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
-    assert files == [f"{status['id']}/preview.wav", f"{status['id']}/sample.wav"]
+    assert files == [f"{status['id']}/preview.wav", f"{status['id']}/source/evil_name_.wav"]
 
 
 def test_a_file_that_does_not_decode_fails_on_the_page_not_the_server(small_app):

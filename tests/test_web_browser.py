@@ -127,10 +127,10 @@ def test_from_a_file_to_a_downloaded_kit(browser, web_model_path, tmp_path):
         archive = zipfile.ZipFile(downloaded(driver.downloads, ".zip"))
         assert archive.filename.endswith("demo.zip")
         names = set(archive.namelist())
-        assert {f"sample/sample_chop{i:02d}.wav" for i in range(1, 9)} <= names
-        assert {"sample/sample.xpm", "sample/sample.sfz", "sample/sample.mid", "sample/sample.chops.json",
-                "sample/sample.txt"} <= names
-        labels = [float(line) for line in archive.read("sample/sample.txt").decode().split()]
+        assert {f"demo/demo_chop{i:02d}.wav" for i in range(1, 9)} <= names
+        assert {"demo/demo.xpm", "demo/demo.sfz", "demo/demo.mid", "demo/demo.chops.json",
+                "demo/demo.txt"} <= names
+        labels = [float(line) for line in archive.read("demo/demo.txt").decode().split()]
         assert labels == pytest.approx(after, abs=1e-4)
         driver.find_element(By.ID, "download-labels").click()
         text = downloaded(driver.downloads, ".txt").read_text()

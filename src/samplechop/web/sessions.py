@@ -115,14 +115,18 @@ class Session:
     def name_upload(self, name: Optional[str]) -> None:
         """Record the name the browser sent for the upload and give the upload its suffix.
 
-        The upload is received as ``<folder>/sample`` and renamed to
-        ``sample<suffix>``, the suffix one of :data:`AUDIO_SUFFIXES` matched against
-        the name (it helps libsndfile tell formats apart); the kit is named ``sample``.
+        The upload is received as ``<folder>/sample`` and moved to
+        ``<folder>/source/<stem><suffix>``: the stem is :func:`safe_stem` of the name
+        (so the kit's folder and files inside the zip carry the sample's name, as
+        they do from the command line), the suffix one of :data:`AUDIO_SUFFIXES`
+        matched against the name (it helps libsndfile tell formats apart). The
+        subfolder keeps the name apart from the session's own files.
         """
         self.name = display_name(name)
         self.stem = safe_stem(self.name.rsplit(".", 1)[0] if "." in self.name else self.name)
-        target = self.folder / f"{UPLOAD_STEM}{source_suffix(self.name)}"
+        target = self.folder / "source" / f"{self.stem}{source_suffix(self.name)}"
         if target != self.source:
+            target.parent.mkdir(mode=0o700, exist_ok=True)
             self.source.replace(target)
             self.source = target
 
