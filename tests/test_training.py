@@ -63,3 +63,27 @@ def test_tiny_end_to_end_build_train_finetune_evaluate(tmp_path, click_corpus, c
     import json
     table = json.loads(report.read_text())
     assert set(table["mean_f"]) == {"model", "onsets", "beats"} and len(table["files"]) == 2  # round(0.15 * 12) held out
+
+
+def test_equalising_the_features_equals_the_spectrogram_of_equalised_audio():
+    from samplechop.features import log_spectrogram
+    from samplechop.training.train import _equalise
+
+    rng = np.random.default_rng(0)
+    y = rng.standard_normal(22050).astype(np.float32) * 0.1
+    gains_db = np.linspace(-6.0, 6.0, 84)
+    features = log_spectrogram(y)
+    louder = log_spectrogram(y * 10 ** (3.0 / 20))  # a level change is a flat EQ
+    np.testing.assert_allclose(_equalise(features, np.full(84, 3.0)), louder, rtol=1e-4, atol=1e-5)
+    equalised = _equalise(features, gains_db)
+    magnitudes = np.expm1(features) * 10 ** (gains_db / 20)
+    np.testing.assert_allclose(np.expm1(equalised), magnitudes, rtol=1e-4, atol=1e-5)
+    assert _equalise(features, np.zeros(84)) == pytest.approx(features, abs=1e-6)
+
+
+@pytest.mark.parametrize("value", [-1.0, 30.0, float("nan")])
+def test_eq_db_out_of_range_is_refused(value):
+    from samplechop.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="--eq-db"):
+        TrainSettings(eq_db=value).validate()

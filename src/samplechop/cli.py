@@ -135,6 +135,9 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--lr", type=_number, default=2e-3, help="learning rate (default 0.002)")
     parser.add_argument("--pitch-shift", type=int, default=3,
                         help="random re-pitching up to +-this many semitones, 0 for none (default 3)")
+    parser.add_argument("--eq-db", type=_number, default=6.0,
+                        help="random level, tilt and bell EQ of the spectrogram, each up to +-this many "
+                             "dB, 0 for none (default 6)")
     parser.add_argument("--eval-every", type=int, default=250, help="steps between validations (default 250)")
     parser.add_argument("--patience", type=int, default=6,
                         help="validations without improvement before stopping (default 6)")

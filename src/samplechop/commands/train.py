@@ -20,7 +20,7 @@ def run_train(args: argparse.Namespace, *, progress: bool = False) -> int:
         ) from None
     settings = TrainSettings(
         arch=args.arch, init=args.init, steps=args.steps, batch_size=args.batch_size,
-        excerpt=args.excerpt, lr=args.lr, pitch_shift=args.pitch_shift, eval_every=args.eval_every,
+        excerpt=args.excerpt, lr=args.lr, pitch_shift=args.pitch_shift, eq_db=args.eq_db, eval_every=args.eval_every,
         patience=args.patience, seed=args.seed, threads=args.threads, checkpoint=args.checkpoint,
         max_minutes=args.max_minutes,
     )

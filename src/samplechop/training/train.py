@@ -46,6 +46,7 @@ class TrainSettings:
     excerpt: float = 12.0
     lr: float = 2e-3
     pitch_shift: int = 3
+    eq_db: float = 6.0
     eval_every: int = 250
     patience: int = 6
     seed: int = 0
@@ -64,6 +65,8 @@ class TrainSettings:
             raise ParameterError(f"--lr must be in (0, 1), got {self.lr}")
         if not 0 <= self.pitch_shift <= 12:
             raise ParameterError(f"--pitch-shift must be between 0 and 12, got {self.pitch_shift}")
+        if not (math.isfinite(self.eq_db) and 0 <= self.eq_db <= 24):
+            raise ParameterError(f"--eq-db must be between 0 and 24, got {self.eq_db}")
         if self.eval_every < 1 or self.patience < 1 or self.threads < 1:
             raise ParameterError("--eval-every, --patience and --threads must be >= 1")
         return self
@@ -103,7 +106,7 @@ class _ExcerptSampler:
     """Random excerpts (features, targets, mask) of the training files."""
 
     def __init__(self, dataset: Dataset, *, frames: int, batch_size: int, pitch_shift: int,
-                 mean: np.ndarray, std: np.ndarray, rng: np.random.Generator) -> None:
+                 eq_db: float, mean: np.ndarray, std: np.ndarray, rng: np.random.Generator) -> None:
         self.dataset = dataset
         self.entries = dataset.split("train")
         if not self.entries:
@@ -112,7 +115,9 @@ class _ExcerptSampler:
         self.weights = lengths / lengths.sum()
         self.frames = frames
         self.batch_size = batch_size
-        self.pitch_shift = pitch_shift if dataset.features["kind"] == "logspec" else 0
+        spectral = dataset.features["kind"] == "logspec"
+        self.pitch_shift = pitch_shift if spectral else 0
+        self.eq_db = eq_db if spectral else 0.0
         self.mean, self.std = mean, std
         self.rng = rng
 
@@ -131,10 +136,30 @@ class _ExcerptSampler:
             shift = int(self.rng.integers(-self.pitch_shift, self.pitch_shift + 1)) if self.pitch_shift else 0
             if shift:
                 chunk = _shift_bins(chunk, shift)
+            if self.eq_db:
+                chunk = _equalise(chunk, self._random_eq(chunk.shape[1]))
             x[row, : stop - start] = (chunk - self.mean) / self.std
             y[row, : stop - start] = targets[start:stop]
             mask[row, : stop - start] = 1.0
         return torch.from_numpy(x), torch.from_numpy(y), torch.from_numpy(mask)
+
+    def _random_eq(self, bands: int) -> np.ndarray:
+        """Gains (dB) per band: a level and a tilt, each uniform in +-eq_db, plus a
+        bell of +-eq_db at a random band (about an octave wide)."""
+        position = np.linspace(-1.0, 1.0, bands)
+        level, tilt, bell = self.rng.uniform(-self.eq_db, self.eq_db, size=3)
+        centre = self.rng.uniform(-1.0, 1.0)
+        return level + tilt * position + bell * np.exp(-0.5 * ((position - centre) / 0.15) ** 2)
+
+
+def _equalise(features: np.ndarray, gains_db: np.ndarray) -> np.ndarray:
+    """Apply gains (dB per band) to ``log1p`` band magnitudes, exactly.
+
+    The features are ``log1p(m)`` of band magnitudes ``m``; a gain ``g`` makes them
+    ``log1p(g * m)``, the spectrogram of the same audio through an equaliser.
+    """
+    gains = np.power(10.0, np.asarray(gains_db, dtype=np.float32) / 20.0).astype(np.float32)
+    return np.log1p(np.expm1(features) * gains)
 
 
 def _shift_bins(features: np.ndarray, steps: int) -> np.ndarray:
@@ -256,7 +281,8 @@ def train_model(
         log("warning: the data set has no validation files; early stopping watches training files")
     frames = max(8, int(round(settings.excerpt * dataset.frame_rate)))
     sampler = _ExcerptSampler(dataset, frames=frames, batch_size=settings.batch_size,
-                              pitch_shift=settings.pitch_shift, mean=mean, std=std, rng=rng)
+                              pitch_shift=settings.pitch_shift, eq_db=settings.eq_db, mean=mean, std=std,
+                              rng=rng)
     positives = sum(entry.positives for entry in train_entries)
     negatives = sum(entry.frames for entry in train_entries) - positives
     pos_weight = torch.tensor(math.sqrt(max(negatives, 1) / max(positives, 1)))
