@@ -54,3 +54,19 @@ def test_refine_moves_to_attack_and_zero_crossing():
         assert np.signbit(x[start]) != np.signbit(x[start - 1]) or x[start] == 0
     assert attack_start(x[onset - 1000 : onset + 1000], sr=sr) in range(1000 - 44, 1000 + 45)
     assert zero_crossing_before(np.ones(100), 50, limit=10) == 50
+
+
+def test_refine_finds_a_soft_high_note_over_a_loud_low_rumble():
+    sr = 44100
+    t = np.arange(sr) / sr
+    rumble = np.cumsum(np.random.default_rng(1).standard_normal(sr))  # low, loud and never stopping
+    rumble -= np.convolve(rumble, np.ones(441) / 441, mode="same")  # (brown noise above 100 Hz)
+    bass = 0.5 * rumble / np.abs(rumble).max() * (1 + 0.3 * np.sin(2 * np.pi * 3 * t))
+    onset = 22050
+    tail = t[: sr - onset]
+    note = np.zeros(sr)
+    note[onset:] = 0.05 * np.sin(2 * np.pi * 1760 * tail) * np.exp(-tail / 0.3)
+    x = bass + note
+    for offset in (-500, 0, 500):  # the frame grid is 11.6 ms either side of an attack
+        start = refine_start(x, sr=sr, centre=onset + offset)
+        assert onset - int(0.006 * sr) <= start <= onset + 2, (offset, start - onset)

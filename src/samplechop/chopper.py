@@ -233,7 +233,7 @@ def _candidate_limit(settings: ChopSettings) -> int:
 def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
     """Start samples in the source for chop times, each moved onto its attack."""
     starts = np.round(times * info.sr).astype(np.int64)
-    reach = int(round(0.04 * info.sr))
+    reach = int(round(0.07 * info.sr))  # the attack search (-60/+30 ms) and the zero crossing
     refined = []
     with audio.segment_reader(info) as read:
         for centre in starts:
