@@ -25,6 +25,7 @@ from .exceptions import AudioError, ParameterError
 from .features import compute_features, harmonic_spectra, log_spectrogram
 from .model import ChopModel, load_model
 from .postprocess import candidates as find_candidates
+from .levels import release_mask
 from .refine import refine_start
 
 __all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "place_chops",
@@ -243,6 +244,12 @@ def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
     return np.asarray(refined, dtype=np.int64)
 
 
+def _releases(analysis: Analysis) -> np.ndarray:
+    """Frames where the level falls away (see :mod:`samplechop.levels`): never candidates."""
+    hop_length = int(round(analysis.sr / analysis.frame_rate))
+    return release_mask(analysis.y, sr=analysis.sr, hop_length=hop_length, n_frames=analysis.activations.size)
+
+
 def candidate_spectra(analysis: Analysis, times: np.ndarray) -> np.ndarray:
     """Harmonic-only spectra of the sound after each candidate time (see
     :func:`samplechop.features.harmonic_spectra`), from the analysis's semitone
@@ -281,8 +288,9 @@ def select_chops(
     settings.validate()
     info = analysis.info
     threshold = analysis.model.threshold if settings.threshold is None else settings.threshold
+    activations = np.where(_releases(analysis), 0.0, analysis.activations)
     times, scores = find_candidates(
-        analysis.activations,
+        activations,
         frame_rate=analysis.frame_rate,
         threshold=threshold,
         min_gap=settings.min_length,

@@ -1,0 +1,45 @@
+"""Releases and decays are found by the fall of the level, and never become candidates."""
+
+import numpy as np
+
+from samplechop.levels import RELEASE_DROP_DB, level_change_db, release_mask
+
+SR, HOP = 22050, 512
+
+
+def stab(duration=4.0, start=1.0, length=0.8):
+    t = np.arange(int(duration * SR)) / SR
+    y = np.zeros(t.size)  # digital silence around the stab
+    inside = (t >= start) & (t < start + length)
+    y[inside] = 0.5 * np.sin(2 * np.pi * 220 * t[inside])
+    return y
+
+
+def test_the_end_of_a_stab_is_a_release_and_its_start_is_not():
+    y = stab()
+    frames = int(np.ceil(y.size / HOP))
+    change = level_change_db(y, sr=SR, hop_length=HOP, n_frames=frames)
+    mask = release_mask(y, sr=SR, hop_length=HOP, n_frames=frames)
+    start, end = round(1.0 * SR / HOP), round(1.8 * SR / HOP)
+    assert change[start] > 20 and not mask[start - 2 : start + 3].any()
+    assert change[end] < -20 and mask[end]
+    assert not mask[start + 5 : end - 5].any()  # a steady note is no release
+    assert not mask[: start - 5].any() and not mask[end + 5 :].any()  # nor is silence
+
+
+def test_a_louder_note_over_a_sustained_one_is_no_release():
+    t = np.arange(3 * SR) / SR
+    y = 0.3 * np.sin(2 * np.pi * 110 * t)
+    y[SR:] += 0.3 * np.sin(2 * np.pi * 330 * t[SR:])
+    frames = int(np.ceil(y.size / HOP))
+    assert not release_mask(y, sr=SR, hop_length=HOP, n_frames=frames).any()
+
+
+def test_a_fall_just_under_the_limit_is_kept():
+    t = np.arange(3 * SR) / SR
+    gain = np.where(t < 1.5, 1.0, 10 ** (-(RELEASE_DROP_DB - 1) / 20))
+    y = 0.3 * np.sin(2 * np.pi * 220 * t) * gain
+    frames = int(np.ceil(y.size / HOP))
+    assert not release_mask(y, sr=SR, hop_length=HOP, n_frames=frames).any()
+    y = 0.3 * np.sin(2 * np.pi * 220 * t) * np.where(t < 1.5, 1.0, 10 ** (-(RELEASE_DROP_DB + 1) / 20))
+    assert release_mask(y, sr=SR, hop_length=HOP, n_frames=frames).any()
