@@ -2,7 +2,7 @@
 
 Run by hand:
 
-    python benchmarks/real_recordings.py [--model PATH] [-n 16] [--markdown]
+    python benchmarks/real_recordings.py [--model PATH] [-n 16] [--markdown] [--plots DIR]
 
 For each recording, the shipped (or given) model chops it with default settings, and:
 
@@ -13,6 +13,9 @@ For each recording, the shipped (or given) model chops it with default settings,
   rising: RMS in the 20 ms before the cut at least as high as in the 20 ms after;
 - clicks: the sample step at each cut of the written WAVs after fades, i.e. the first
   and last sample of every chop (a chop is played from and to silence), in dBFS.
+
+With ``--plots DIR`` the kit's plot of each recording (waveform, numbered chops and
+the model's score curve) is copied to ``DIR/<stem>.png`` (docs/real/ in the docs).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("-n", type=int, default=16)
     parser.add_argument("--markdown", action="store_true", help="print the chop tables as markdown")
+    parser.add_argument("--plots", default=None, help="folder to copy each recording's chop plot to")
     args = parser.parse_args()
 
     import librosa
@@ -53,7 +57,13 @@ def main() -> None:
     try:
         for path in sorted(REAL.glob("*.ogg")):
             result = select_chops(analyse(path, model=model), ChopSettings(n=args.n))
-            kit = write_outputs(result, work)
+            kit = write_outputs(result, work, formats=("wav", "plot") if args.plots else ("wav",))
+            if args.plots:
+                Path(args.plots).mkdir(parents=True, exist_ok=True)
+                from PIL import Image  # matplotlib's own dependency
+
+                with Image.open(next(kit.glob("*.png"))) as image:  # 256 colours: a quarter of the size
+                    image.convert("RGB").quantize(256).save(Path(args.plots) / f"{path.stem}.png", optimize=True)
             y, sr = sf.read(path, dtype="float32", always_2d=True)
             mono = y.mean(axis=1)
             onsets = librosa.onset.onset_detect(y=mono, sr=sr, hop_length=256, backtrack=True, units="time")
