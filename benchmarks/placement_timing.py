@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from samplechop import audio
-    from samplechop.chopper import ChopSettings, analyse, select_chops
+    from samplechop.chopper import MAX_CHOPS, ChopSettings, analyse, select_chops
     from samplechop.evaluate import labelled_files
     from samplechop.model import load_model
     from samplechop.refine import PRE_EMPHASIS, refine_start
@@ -42,7 +42,8 @@ def main() -> None:
     scores = {name: [] for name in placements}
     for item in items:
         analysis = analyse(item.path, model=model)
-        frames = select_chops(analysis, ChopSettings(n=item.labels.size, threshold=0.0, refine=False)).times
+        frames = select_chops(analysis, ChopSettings(n=min(item.labels.size, MAX_CHOPS), threshold=0.0,
+                                                     refine=False)).times
         info = audio.probe(item.path)
         with audio.segment_reader(info) as read:
             mono = audio.to_float(read(0, info.frames)).mean(axis=1)
@@ -64,6 +65,9 @@ def main() -> None:
                                                                    for w in (5, 10, 20, 30, 50)) + "  mean F")
     for name in placements:
         d = np.asarray(offsets[name])
+        if d.size == 0:
+            print(f"{name:32s} no chop within 100 ms of a label")
+            continue
         shares = "".join(f" {np.mean(np.abs(d) <= w):7.2f}" for w in (5, 10, 20, 30, 50))
         print(f"{name:32s} {d.size:6d} {np.median(d):+7.1f}ms{shares}  {np.mean(scores[name]):.3f}")
 

@@ -62,7 +62,10 @@ def main() -> None:
                 Path(args.plots).mkdir(parents=True, exist_ok=True)
                 from PIL import Image  # matplotlib's own dependency
 
-                with Image.open(next(kit.glob("*.png"))) as image:  # 256 colours: a quarter of the size
+                plots = sorted(kit.glob("*.png"))
+                if not plots:
+                    raise SystemExit(f"{path.name}: no plot was written (is matplotlib installed?)")
+                with Image.open(plots[0]) as image:  # 256 colours: a quarter of the size
                     image.convert("RGB").quantize(256).save(Path(args.plots) / f"{path.stem}.png", optimize=True)
             y, sr = sf.read(path, dtype="float32", always_2d=True)
             mono = y.mean(axis=1)

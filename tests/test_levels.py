@@ -1,8 +1,11 @@
 """Releases and decays are found by the fall of the level, and never become candidates."""
 
+import pytest
+
 import numpy as np
 
 from samplechop.levels import RELEASE_DROP_DB, level_change_db, release_mask
+from samplechop.postprocess import candidates
 
 SR, HOP = 22050, 512
 
@@ -39,7 +42,30 @@ def test_a_fall_just_under_the_limit_is_kept():
     t = np.arange(3 * SR) / SR
     gain = np.where(t < 1.5, 1.0, 10 ** (-(RELEASE_DROP_DB - 1) / 20))
     y = 0.3 * np.sin(2 * np.pi * 220 * t) * gain
-    frames = int(np.ceil(y.size / HOP))
+    frames = 1 + y.size // HOP  # as the analysis counts them
     assert not release_mask(y, sr=SR, hop_length=HOP, n_frames=frames).any()
     y = 0.3 * np.sin(2 * np.pi * 220 * t) * np.where(t < 1.5, 1.0, 10 ** (-(RELEASE_DROP_DB + 1) / 20))
-    assert release_mask(y, sr=SR, hop_length=HOP, n_frames=frames).any()
+    mask = release_mask(y, sr=SR, hop_length=HOP, n_frames=frames)
+    step = int(np.ceil(1.5 * SR / HOP))  # the first frame at or after the step
+    assert mask[step - 1 : step + 1].any() and not mask[: step - 2].any() and not mask[step + 2 :].any()
+
+
+@pytest.mark.parametrize("seconds", [3.0, 3 * HOP * 40 / SR])  # any length, and an exact number of hops
+def test_a_steady_sound_is_level_to_the_last_frame(seconds):
+    t = np.arange(int(round(seconds * SR))) / SR
+    y = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    change = level_change_db(y, sr=SR, hop_length=HOP, n_frames=1 + y.size // HOP)
+    assert np.abs(change).max() < 0.5
+
+
+def test_an_excluded_peak_leaves_no_candidate_on_its_flank():
+    activations = np.zeros(200)
+    activations[48:53] = [0.3, 0.6, 0.9, 0.6, 0.3]  # a release peak with a high flank
+    activations[120] = 0.7
+    exclude = np.zeros(200, dtype=bool)
+    exclude[50] = True
+    times, _ = candidates(activations, frame_rate=43.0, threshold=0.2, min_gap=0.1, duration=10.0,
+                          exclude=exclude)
+    assert np.round(times * 43.0).astype(int).tolist() == [120]
+    times, _ = candidates(activations, frame_rate=43.0, threshold=0.2, min_gap=0.1, duration=10.0)
+    assert np.round(times * 43.0).astype(int).tolist() == [50, 120]

@@ -5,12 +5,14 @@ Two stages, so that the costly one runs once per file:
 * :func:`analyse` reads the audio, computes the model's features and scores every
   frame;
 * :func:`select_chops` picks the chops from those scores for a set of options
-  (threshold, merging, top candidates, Maximal Average Diversification), and places
+  (threshold, releases left out, merging, top candidates, Maximal Average
+  Diversification), and places
   each one at the start of its attack in the original audio.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -24,8 +26,8 @@ from .diversify import maximal_average_diversification, pairwise_distances
 from .exceptions import AudioError, ParameterError
 from .features import compute_features, harmonic_spectra, log_spectrogram
 from .model import ChopModel, load_model
+from .levels import RELEASE_DROP_DB, release_mask
 from .postprocess import candidates as find_candidates
-from .levels import release_mask
 from .refine import refine_start
 
 __all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "place_chops",
@@ -58,7 +60,9 @@ class ChopSettings:
     threshold : float in [0, 1] or None
         Lowest score of a candidate (None: the model's default).
     min_length : float
-        Seconds: candidates closer than this merge, and no chop is shorter.
+        Seconds: candidates closer than this merge, so chops are about this long at
+        least (placing a chop on its attack moves its start by up to 60 ms earlier
+        or 30 ms later).
     max_length : float or None
         Seconds: longest chop (None: a chop runs to the next one).
     max_candidates : int or None
@@ -69,6 +73,10 @@ class ChopSettings:
         Fade lengths in seconds (0 turns them off).
     refine : bool
         Move each chop to the start of its attack, at a zero crossing.
+    release_db : float
+        A peak where the level of the next 100 ms falls by more than this many dB
+        below the 100 ms before (a release or decay) is no candidate; 0 turns the
+        rule off (see :mod:`samplechop.levels`).
     """
 
     n: int = 16
@@ -81,6 +89,7 @@ class ChopSettings:
     fade_in: float = 0.001
     fade_out: float = 0.005
     refine: bool = True
+    release_db: float = RELEASE_DROP_DB
 
     def validate(self) -> "ChopSettings":
         """Check every option; raise :class:`ParameterError` naming the first bad one."""
@@ -92,6 +101,8 @@ class ChopSettings:
             raise ParameterError(f"--lambda must be between 0 and 1, got {self.lam}")
         if self.threshold is not None and not (0.0 <= self.threshold <= 1.0):
             raise ParameterError(f"--threshold must be between 0 and 1, got {self.threshold}")
+        if not (math.isfinite(self.release_db) and 0.0 <= self.release_db <= 60.0):
+            raise ParameterError(f"--release-db must be between 0 and 60, got {self.release_db}")
         if not (0.0 < self.min_length <= 60.0):
             raise ParameterError(f"--min-length must be in (0, 60] seconds, got {self.min_length}")
         if self.max_length is not None and self.max_length < self.min_length:
@@ -244,10 +255,11 @@ def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
     return np.asarray(refined, dtype=np.int64)
 
 
-def _releases(analysis: Analysis) -> np.ndarray:
+def _releases(analysis: Analysis, drop_db: float) -> np.ndarray:
     """Frames where the level falls away (see :mod:`samplechop.levels`): never candidates."""
-    hop_length = int(round(analysis.sr / analysis.frame_rate))
-    return release_mask(analysis.y, sr=analysis.sr, hop_length=hop_length, n_frames=analysis.activations.size)
+    hop_length = int(analysis.model.features["hop_length"])
+    return release_mask(analysis.y, sr=analysis.sr, hop_length=hop_length, n_frames=analysis.activations.size,
+                        drop_db=drop_db)
 
 
 def candidate_spectra(analysis: Analysis, times: np.ndarray) -> np.ndarray:
@@ -288,14 +300,14 @@ def select_chops(
     settings.validate()
     info = analysis.info
     threshold = analysis.model.threshold if settings.threshold is None else settings.threshold
-    activations = np.where(_releases(analysis), 0.0, analysis.activations)
     times, scores = find_candidates(
-        activations,
+        analysis.activations,
         frame_rate=analysis.frame_rate,
         threshold=threshold,
         min_gap=settings.min_length,
         duration=info.duration,
         limit=_candidate_limit(settings),
+        exclude=_releases(analysis, settings.release_db) if settings.release_db > 0 else None,
     )
     notes: list[str] = []
     if times.size > settings.n and settings.lam > 0:

@@ -67,6 +67,9 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
                         help="fade-out in milliseconds, 0 for none (default 5)")
     parser.add_argument("--no-refine", action="store_true",
                         help="cut at the model's frames, not moved to the attack and a zero crossing")
+    parser.add_argument("--release-db", type=_number, default=6.0,
+                        help="no chop where the level of the next 100 ms falls by more than this many dB "
+                             "(a release or decay); 0 turns the rule off (default 6)")
     parser.add_argument("--format", dest="formats", default=None, metavar="LIST",
                         help="comma-separated outputs besides the WAV chops: xpm (MPC drum program), "
                              "sfz (SFZ instrument), markers (the source as one WAV with a cue marker "

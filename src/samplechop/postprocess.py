@@ -85,11 +85,14 @@ def candidates(
     min_gap: float,
     duration: float,
     limit: int | None = None,
+    exclude: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Chop candidates of an activation curve.
 
     Peaks at or above ``threshold``, merged when closer than ``min_gap``, none
     closer than ``min_gap`` to the end of the audio, the ``limit`` best kept.
+    Peaks on frames marked in ``exclude`` are dropped after peak picking, so that
+    the flank of an excluded peak never becomes a peak of its own.
 
     Returns
     -------
@@ -99,6 +102,8 @@ def candidates(
         Their activations.
     """
     peak_frames = pick_peaks(activations, threshold=threshold)
+    if exclude is not None:
+        peak_frames = peak_frames[~np.asarray(exclude, dtype=bool)[peak_frames]]
     times = peak_frames / float(frame_rate)
     scores = np.asarray(activations, dtype=np.float64)[peak_frames]
     inside = times <= duration - min_gap

@@ -36,6 +36,7 @@ def settings_from_args(args: argparse.Namespace) -> ChopSettings:
         fade_in=args.fade_in / 1000.0,
         fade_out=args.fade_out / 1000.0,
         refine=not args.no_refine,
+        release_db=args.release_db,
     ).validate()
 
 

@@ -145,7 +145,8 @@ class _ExcerptSampler:
 
     def _random_eq(self, bands: int) -> np.ndarray:
         """Gains (dB) per band: a level and a tilt, each uniform in +-eq_db, plus a
-        bell of +-eq_db at a random band (about an octave wide)."""
+        bell of +-eq_db at a random band (about 1.2 octaves wide at half height for
+        84 bands)."""
         position = np.linspace(-1.0, 1.0, bands)
         level, tilt, bell = self.rng.uniform(-self.eq_db, self.eq_db, size=3)
         centre = self.rng.uniform(-1.0, 1.0)
@@ -153,10 +154,12 @@ class _ExcerptSampler:
 
 
 def _equalise(features: np.ndarray, gains_db: np.ndarray) -> np.ndarray:
-    """Apply gains (dB per band) to ``log1p`` band magnitudes, exactly.
+    """Apply gains (dB per band) to ``log1p`` band magnitudes.
 
     The features are ``log1p(m)`` of band magnitudes ``m``; a gain ``g`` makes them
-    ``log1p(g * m)``, the spectrogram of the same audio through an equaliser.
+    ``log1p(g * m)``: exactly the spectrogram of the audio through an equaliser whose
+    gain is constant across each band, and close to it for the smooth curves of
+    :meth:`_ExcerptSampler._random_eq`.
     """
     gains = np.power(10.0, np.asarray(gains_db, dtype=np.float32) / 20.0).astype(np.float32)
     return np.log1p(np.expm1(features) * gains)

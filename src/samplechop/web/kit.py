@@ -70,8 +70,8 @@ def place(analysis: Analysis, times: Sequence[float], *, lam: float = 0.3,
 def build_kit(result: ChopResult, folder: Path) -> Path:
     """Write the kit of ``result`` under a new folder in ``folder``; the zip's path.
 
-    The kit is named after the source's file on the server, whose stem is the safe
-    stem of the uploaded name (see :meth:`Session.name_upload`), and the zip holds ``<stem>/<stem>_chop01.wav`` ..., the MPC
+    The kit is named after the source's file on the server, whose stem is the
+    safe stem of the uploaded name (see :meth:`Session.name_upload`), and the zip holds ``<stem>/<stem>_chop01.wav`` ..., the MPC
     program, the SFZ, the MIDI file, the manifest and the label file.
     """
     out_dir = folder / f"kit-{secrets.token_hex(8)}"

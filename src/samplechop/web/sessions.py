@@ -1,10 +1,12 @@
 """Sessions: one upload, its analysis and its kits, in a folder the server names.
 
 A session's id is a random token (:func:`secrets.token_urlsafe`); its folder is
-``<root>/<id>`` and holds ``sample<suffix>`` (the upload), ``preview.wav`` (what the
-page plays) and the kits built for download. The name the browser sent is kept for
-display and for the name of downloads only: no path is ever built from it or from an
-id a client sends (ids are looked up in a dict, never joined to a path).
+``<root>/<id>`` and holds ``source/<stem><suffix>`` (the upload), ``preview.wav``
+(what the page plays) and the kits built for download. The name the browser sent is
+shown as it is; file names are built only from its safe stem
+(:func:`~samplechop.export.names.safe_stem`: no separators, no leading dots, no
+reserved names) and a suffix of the package's own, inside the session's own
+``source/`` folder; ids a client sends are looked up in a dict, never joined to a path.
 
 Sessions expire :attr:`WebSettings.keep_minutes` after their last use; the store
 refuses new sessions beyond :attr:`WebSettings.max_sessions`, and new uploads while
@@ -42,7 +44,7 @@ STATES = ("uploading", "queued", "analysing", "ready", "failed")
 #: States that count towards :attr:`WebSettings.max_pending`.
 PENDING = ("uploading", "queued", "analysing")
 
-#: The stem of every upload on disk, and so of every kit's files.
+#: The name an upload is received under, before it is named after its safe stem.
 UPLOAD_STEM = "sample"
 
 #: Longest display name kept (characters).
@@ -124,7 +126,9 @@ class Session:
         """
         self.name = display_name(name)
         self.stem = safe_stem(self.name.rsplit(".", 1)[0] if "." in self.name else self.name)
-        target = self.folder / "source" / f"{self.stem}{source_suffix(self.name)}"
+        # Without a known suffix, ".upload" keeps a dotted stem whole ("x.wav" of
+        # "x.wav.bin"), so the kit inside the zip is named like the download.
+        target = self.folder / "source" / f"{self.stem}{source_suffix(self.name) or '.upload'}"
         if target != self.source:
             target.parent.mkdir(mode=0o700, exist_ok=True)
             self.source.replace(target)
