@@ -53,11 +53,8 @@ def level_change_db(y: np.ndarray, *, sr: int, hop_length: int, n_frames: int,
     energy[:whole] = np.einsum("ij,ij->i", blocks, blocks)  # no squared copy of the signal
     tail = y[whole * hop_length :]
     energy[whole] = float(np.dot(tail, tail))
-    samples = np.zeros(size)  # samples of the file in each block
-    samples[:whole] = hop_length
-    samples[whole] = tail.size
     energy_sum = np.concatenate(([0.0], np.cumsum(energy)))
-    sample_sum = np.concatenate(([0.0], np.cumsum(samples)))
+    sample_sum = np.minimum(np.arange(size + 1) * hop_length, y.size)  # samples of the file before each block
     width = max(1, int(round(window * sr / hop_length)))
     frames = np.arange(n_frames)
     first, last = np.maximum(frames - width, 0), np.minimum(frames + width, size)
