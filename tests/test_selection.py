@@ -70,3 +70,26 @@ def test_refine_finds_a_soft_high_note_over_a_loud_low_rumble():
     for offset in (-500, 0, 500):  # the frame grid is 11.6 ms either side of an attack
         start = refine_start(x, sr=sr, centre=onset + offset)
         assert onset - int(0.006 * sr) <= start <= onset + 2, (offset, start - onset)
+
+
+def test_refine_looks_for_the_attack_in_the_pre_emphasised_signal():
+    # A high note entering over a loud, low sine: in the plain signal the bass's own
+    # waveform (an 18 ms period, longer than the 5 ms energy windows) makes bigger
+    # "rises" than the note; after pre-emphasis the note's attack stands out.
+    sr = 44100
+    t = np.arange(sr) / sr
+    onset = 22050
+    tail = t[: sr - onset]
+    note = np.zeros(sr)
+    note[onset:] = 0.25 * np.sin(2 * np.pi * 1760 * tail) * np.exp(-tail / 0.3)
+    misses = {0.97: 0, 0.0: 0}
+    for phase in np.linspace(0, 2 * np.pi, 8, endpoint=False):
+        x = 0.5 * np.sin(2 * np.pi * 55.0 * t + phase) + note
+        for offset in (-500, -250, 0, 250, 500):  # the frame grid is 11.6 ms either side
+            for emphasis in misses:
+                start = refine_start(x, sr=sr, centre=onset + offset, emphasis=emphasis)
+                # at most 8 ms of the bass before the attack, and at most one 1 ms
+                # search block of the attack lost
+                misses[emphasis] += not (onset - int(0.008 * sr) <= start <= onset + int(0.001 * sr))
+    assert misses[0.97] == 0
+    assert misses[0.0] >= 20, misses  # the search in the plain signal loses most of them
