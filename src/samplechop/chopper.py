@@ -5,9 +5,9 @@ Two stages, so that the costly one runs once per file:
 * :func:`analyse` reads the audio, computes the model's features and scores every
   frame;
 * :func:`select_chops` picks the chops from those scores for a set of options
-  (threshold, releases left out, merging, top candidates, Maximal Average
-  Diversification), and places
-  each one at the start of its attack in the original audio.
+  (the file's first attack, threshold, releases left out, merging, top candidates,
+  Maximal Average Diversification), and places each one at the start of its attack
+  in the original audio.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import audio
+from .attacks import first_attack
+from .constants import N_FFT
 from .diversify import maximal_average_diversification, pairwise_distances
 from .exceptions import AudioError, ParameterError
 from .features import compute_features, harmonic_spectra, log_spectrogram
@@ -77,6 +79,9 @@ class ChopSettings:
         A peak where the level of the next 100 ms falls by more than this many dB
         below the 100 ms before (a release or decay) is no candidate; 0 turns the
         rule off (see :mod:`samplechop.levels`).
+    first_attack : bool
+        Always keep the file's first attack as a chop (rule 4 of the label
+        convention; see :mod:`samplechop.attacks`), whatever the model scores there.
     """
 
     n: int = 16
@@ -90,6 +95,7 @@ class ChopSettings:
     fade_out: float = 0.005
     refine: bool = True
     release_db: float = RELEASE_DROP_DB
+    first_attack: bool = True
 
     def validate(self) -> "ChopSettings":
         """Check every option; raise :class:`ParameterError` naming the first bad one."""
@@ -262,16 +268,45 @@ def _releases(analysis: Analysis, drop_db: float) -> np.ndarray:
                         drop_db=drop_db)
 
 
+def _semitone_spectrogram(analysis: Analysis) -> np.ndarray:
+    """The analysis's semitone spectrogram (computed afresh only for models that read
+    other features)."""
+    config = analysis.model.features
+    if config["kind"] == "logspec":
+        return analysis.features
+    return log_spectrogram(analysis.y, sr=analysis.sr, hop_length=int(config["hop_length"]))
+
+
 def candidate_spectra(analysis: Analysis, times: np.ndarray) -> np.ndarray:
     """Harmonic-only spectra of the sound after each candidate time (see
     :func:`samplechop.features.harmonic_spectra`), from the analysis's semitone
-    spectrogram (computed afresh only for models that read other features)."""
-    config = analysis.model.features
-    if config["kind"] == "logspec":
-        spectrogram = analysis.features
-    else:
-        spectrogram = log_spectrogram(analysis.y, sr=analysis.sr, hop_length=int(config["hop_length"]))
-    return harmonic_spectra(spectrogram, times, frame_rate=analysis.frame_rate)
+    spectrogram."""
+    return harmonic_spectra(_semitone_spectrogram(analysis), times, frame_rate=analysis.frame_rate)
+
+
+def _first_attack(analysis: Analysis) -> Optional[float]:
+    """Time of the file's first attack (see :func:`samplechop.attacks.first_attack`)."""
+    hop_length = int(analysis.model.features["hop_length"])
+    n_fft = int(analysis.model.features.get("n_fft", N_FFT))
+    return first_attack(_semitone_spectrogram(analysis), frame_rate=analysis.frame_rate, n_fft=n_fft,
+                        hop_length=hop_length)
+
+
+def _with_first_attack(
+    analysis: Analysis, times: np.ndarray, scores: np.ndarray, *, min_gap: float
+) -> tuple[np.ndarray, np.ndarray, Optional[int]]:
+    """Candidates with the file's first attack put in front of them (index 0) and the
+    candidates closer to it than ``min_gap`` merged into it; unchanged when no
+    attack is found early enough to make a chop."""
+    first = _first_attack(analysis)
+    if first is None or first > analysis.info.duration - min_gap:
+        return times, scores, None
+    frame = int(round(first * analysis.frame_rate))
+    near = analysis.activations[max(0, frame - 1) : frame + 2]
+    apart = np.abs(times - first) >= min_gap
+    times = np.concatenate(([first], times[apart]))
+    scores = np.concatenate(([float(near.max())], scores[apart]))
+    return times, scores, 0
 
 
 def select_chops(
@@ -309,11 +344,14 @@ def select_chops(
         limit=_candidate_limit(settings),
         exclude=_releases(analysis, settings.release_db) if settings.release_db > 0 else None,
     )
+    first = None
+    if settings.first_attack:
+        times, scores, first = _with_first_attack(analysis, times, scores, min_gap=settings.min_length)
     notes: list[str] = []
     if times.size > settings.n and settings.lam > 0:
         distances = pairwise_distances((spectra or candidate_spectra)(analysis, times))
-        chosen = maximal_average_diversification(scores, distances, n=settings.n, lam=settings.lam)
-    else:
+        chosen = maximal_average_diversification(scores, distances, n=settings.n, lam=settings.lam, first=first)
+    else:  # best first, the first attack (if any) in front
         chosen = np.arange(min(settings.n, times.size))
     if chosen.size < settings.n:
         notes.append(

@@ -70,6 +70,9 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--release-db", type=_number, default=6.0,
                         help="no chop where the level of the next 100 ms falls by more than this many dB "
                              "(a release or decay); 0 turns the rule off (default 6)")
+    parser.add_argument("--no-first-attack", action="store_true",
+                        help="do not always keep the file's first attack as a chop (by default it is "
+                             "kept, whatever the model scores there, as the label convention's rule 4)")
     parser.add_argument("--format", dest="formats", default=None, metavar="LIST",
                         help="comma-separated outputs besides the WAV chops: xpm (MPC drum program), "
                              "sfz (SFZ instrument), markers (the source as one WAV with a cue marker "

@@ -1,7 +1,8 @@
 """Maximal Average Diversification: choose chops that are probable and unalike.
 
 The final chops are picked greedily from the candidates: the first is the most
-probable; each next one maximises
+probable (or one given: the chopper gives the file's first attack); each next one
+maximises
 
     (1 - lam) * score + lam * mean distance to the chops already chosen,
 
@@ -39,7 +40,7 @@ def pairwise_distances(spectra: np.ndarray) -> np.ndarray:
 
 
 def maximal_average_diversification(
-    scores: np.ndarray, distances: np.ndarray, *, n: int, lam: float
+    scores: np.ndarray, distances: np.ndarray, *, n: int, lam: float, first: int | None = None
 ) -> np.ndarray:
     """Greedy Maximal Average Diversification.
 
@@ -53,6 +54,9 @@ def maximal_average_diversification(
         How many to choose (fewer if there are fewer candidates).
     lam : float in [0, 1]
         0 takes the most probable; 1 only looks at diversity after the first.
+    first : int, optional
+        Index of a candidate chosen first whatever its score (the file's first
+        attack); by default the most probable one is.
 
     Returns
     -------
@@ -67,7 +71,9 @@ def maximal_average_diversification(
     count = min(int(n), m)
     if count <= 0:
         return np.zeros(0, dtype=int)
-    chosen = [int(np.argmax(scores))]
+    if first is not None and not 0 <= int(first) < m:
+        raise ParameterError(f"first must index one of the {m} candidates, got {first}")
+    chosen = [int(np.argmax(scores)) if first is None else int(first)]
     available = np.ones(m, dtype=bool)
     available[chosen[0]] = False
     distance_sum = np.array(distances[chosen[0]], dtype=np.float64)

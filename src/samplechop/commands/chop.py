@@ -37,6 +37,7 @@ def settings_from_args(args: argparse.Namespace) -> ChopSettings:
         fade_out=args.fade_out / 1000.0,
         refine=not args.no_refine,
         release_db=args.release_db,
+        first_attack=not args.no_first_attack,
     ).validate()
 
 

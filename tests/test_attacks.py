@@ -1,0 +1,77 @@
+"""Attacks in the semitone spectrogram, and the file's first attack kept as a chop."""
+
+import numpy as np
+import pytest
+
+from samplechop.attacks import first_attack, pick_onsets, spectral_flux
+from samplechop.chopper import ChopSettings, analyse, select_chops
+from samplechop.diversify import maximal_average_diversification
+from samplechop.exceptions import ParameterError
+from samplechop.features import log_spectrogram
+
+SR, HOP, N_FFT = 22050, 512, 2048
+RATE = SR / HOP
+GRID = 2 / RATE  # a frame's 93 ms window sees an attack up to two hops before it
+
+
+def notes(events, duration):
+    """A sum of decaying harmonic notes: ``events`` are (start s, Hz, amplitude)."""
+    t = np.arange(int(duration * SR)) / SR
+    y = np.zeros(t.size)
+    for start, hz, amplitude in events:
+        inside = t >= start
+        u = t[inside] - start
+        y[inside] += amplitude * np.exp(-u / 1.5) * sum(np.sin(2 * np.pi * k * hz * u) / k for k in (1, 2, 3))
+    return y / np.abs(y).max()
+
+
+def spectrogram(y):
+    return log_spectrogram(y.astype(np.float32), sr=SR, hop_length=HOP)
+
+
+def test_onsets_are_found_at_the_attacks():
+    y = notes([(0.5, 220.0, 1.0), (1.3, 330.0, 0.6), (2.1, 262.0, 0.8)], duration=3.0)
+    found = pick_onsets(spectral_flux(spectrogram(y)), frame_rate=RATE) / RATE
+    assert found.size == 3
+    assert np.all(np.abs(found - [0.5, 1.3, 2.1]) <= GRID)
+
+
+def test_the_first_attack_after_silence():
+    y = notes([(0.7, 196.0, 1.0), (1.5, 294.0, 1.0)], duration=2.5)
+    assert abs(first_attack(spectrogram(y), frame_rate=RATE, n_fft=N_FFT, hop_length=HOP) - 0.7) <= GRID
+
+
+def test_a_file_that_starts_mid_sound_has_its_first_attack_at_the_next_note():
+    t = np.arange(int(2.5 * SR)) / SR
+    drone = 0.5 * np.sin(2 * np.pi * 110 * t)  # sounding before the file starts
+    y = drone + notes([(0.6, 440.0, 1.0)], duration=2.5)
+    assert abs(first_attack(spectrogram(y), frame_rate=RATE, n_fft=N_FFT, hop_length=HOP) - 0.6) <= GRID
+    # a sound that only goes on has no attack at all: the cut at the start is none
+    assert first_attack(spectrogram(drone), frame_rate=RATE, n_fft=N_FFT, hop_length=HOP) is None
+
+
+def test_diversification_can_be_told_its_first_choice():
+    scores = np.array([0.9, 0.2, 0.8])
+    distances = np.ones((3, 3)) - np.eye(3)
+    assert maximal_average_diversification(scores, distances, n=2, lam=0.3).tolist() == [0, 2]
+    assert maximal_average_diversification(scores, distances, n=2, lam=0.3, first=1).tolist() == [1, 0]
+    with pytest.raises(ParameterError):
+        maximal_average_diversification(scores, distances, n=2, lam=0.3, first=3)
+
+
+def test_the_first_attack_is_a_chop_whatever_the_model_scores(tmp_path):
+    import soundfile as sf
+
+    # a quiet pickup note, then loud chords: the pickup is the first attack
+    y = notes([(0.4, 392.0, 0.15), (1.0, 131.0, 1.0), (2.5, 175.0, 1.0), (4.0, 147.0, 1.0)], duration=5.5)
+    path = tmp_path / "pickup.wav"
+    sf.write(path, y, SR)
+    analysis = analyse(path)
+    kept = select_chops(analysis, ChopSettings(n=2))
+    assert abs(kept.chops[0].start - 0.4) <= 0.03 and kept.chops[0].rank == 1
+    assert len(kept.chops) == 2
+    without = select_chops(analysis, ChopSettings(n=2, first_attack=False))
+    assert without.chops and all(abs(chop.start - 0.4) > 0.03 for chop in without.chops)
+    # the first attack is kept even above every threshold
+    strict = select_chops(analysis, ChopSettings(n=2, threshold=1.0))
+    assert [round(chop.start, 1) for chop in strict.chops] == [0.4]
