@@ -4,8 +4,9 @@ Every method is scored per file with the F-measure at 50 ms (mir_eval), choosing
 N = the number of labelled chops of that file:
 
 ``model``
-    The full chopping pipeline (scores, candidates, Maximal Average
-    Diversification with the given lambda, placement on the attack).
+    The full chopping pipeline (scores, candidates, the file's first attack,
+    Maximal Average Diversification with the given lambda, placement on the
+    attack).
 ``seed``
     The same pipeline with a seed-architecture model, when one is given.
 ``onsets``
