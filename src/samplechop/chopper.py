@@ -64,7 +64,7 @@ class ChopSettings:
     min_length : float
         Seconds: candidates closer than this merge, so chops are about this long at
         least (placing a chop on its attack moves its start by up to 60 ms earlier
-        or 30 ms later).
+        or 45 ms later).
     max_length : float or None
         Seconds: longest chop (None: a chop runs to the next one).
     max_candidates : int or None
@@ -251,7 +251,7 @@ def _candidate_limit(settings: ChopSettings) -> int:
 def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
     """Start samples in the source for chop times, each moved onto its attack."""
     starts = np.round(times * info.sr).astype(np.int64)
-    reach = int(round(0.07 * info.sr))  # the attack search (-60/+30 ms) and the zero crossing
+    reach = int(round(0.07 * info.sr))  # the attack search (-60/+45 ms) and the zero crossing
     refined = []
     with audio.segment_reader(info) as read:
         for centre in starts:

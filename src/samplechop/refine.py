@@ -122,8 +122,8 @@ def refine_start(
     sr: int,
     centre: int,
     search_before: float = 0.06,
-    search_after: float = 0.03,
-    falloff: float = 0.01,
+    search_after: float = 0.045,
+    falloff: float = 0.02,
     emphasis: float = PRE_EMPHASIS,
     zero_crossing_reach: float = 0.005,
 ) -> int:
