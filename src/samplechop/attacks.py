@@ -45,10 +45,11 @@ def spectral_flux(log_spectrogram: np.ndarray, *, edge: int = _PADDED_FRAMES + 1
         The ``"logspec"`` feature: ``log1p`` of band magnitudes (see
         :mod:`samplechop.features`).
     edge : int >= 1
-        Frames at either end that get no strength: those whose analysis window
-        reaches past the file, where a file cut mid-sound rises only because the
-        window is padded with silence, and the frame after them (by default, those
-        of the ``"logspec"`` feature's 2048-sample window and 512-sample hop).
+        The first ``edge`` frames and the last ``edge - 1`` get no strength: frames
+        whose analysis window reaches past the file (where a file cut mid-sound
+        rises, or splatters, only because the window is padded with silence) and, at
+        the start, the first whole frame, whose rise is measured from a padded one.
+        The default suits the ``"logspec"`` feature (2048-sample window, 512 hop).
 
     Returns
     -------
