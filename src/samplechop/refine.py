@@ -8,9 +8,9 @@ attack and starts without a step.
 The attack is looked for in the pre-emphasised signal (a first-order high-pass,
 ``x[n] - 0.97 x[n-1]``), where a new note's transient stands out from the low,
 sustained sound it starts over (bass, pads, reverb). On the rendered validation
-corpus, whose note-on times are exact, this placement puts 62% of the chops near a
-label within 10 ms of it, against 53% for the same search in the plain signal and
-44% for the frame grid (``python benchmarks/placement_timing.py CORPUS``; see
+corpus, whose note-on times are exact, this placement puts 67% of the chops near a
+label within 10 ms of it, against 58% for the same search in the plain signal and
+46% for the frame grid (``python benchmarks/placement_timing.py CORPUS``; see
 docs/benchmarks.md).
 """
 

@@ -4,8 +4,9 @@
     A 2-D convolutional front end over the semitone spectrogram (it sees which notes
     sound, and is nearly invariant to transposition), pooled over bins, projected to
     a sequence of ``channels`` values per frame, then a stack of residual dilated
-    temporal convolutions (dilations 1, 2, 4, ...) that gives each frame about +-3 s
-    of context in both directions, and a per-frame logistic output.
+    temporal convolutions (dilations 1, 2, 4, ..., 64, then 1, 2, ..., 32 again) that
+    gives each frame about +-4.4 s of context in both directions, and a per-frame
+    logistic output.
 ``seed``
     The original design: a window of 2 * context + 1 frames of the summed-CQT curve
     into a deep feed-forward network (written as a convolution over time, which is
@@ -35,9 +36,9 @@ def default_architecture() -> dict[str, Any]:
         "name": "chopnet",
         "front_channels": [8, 16],
         "pool": 3,
-        "channels": 64,
+        "channels": 96,
         "kernel_size": 3,
-        "dilations": [1, 2, 4, 8, 16, 32, 64],
+        "dilations": [1, 2, 4, 8, 16, 32, 64, 1, 2, 4, 8, 16, 32],
     }
 
 

@@ -87,9 +87,14 @@ class ChopModel:
                 import onnxruntime
             except ImportError:
                 return
+            options = onnxruntime.SessionOptions()
+            # Without this, onnxruntime's worker threads keep spinning after each run and
+            # slow the numpy work that follows: 30 ms of a 3-minute file's analysis and
+            # selection (docs/benchmarks.md).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             try:
                 self._session = onnxruntime.InferenceSession(
-                    self.onnx, providers=["CPUExecutionProvider"])
+                    self.onnx, sess_options=options, providers=["CPUExecutionProvider"])
             except Exception as error:  # onnxruntime raises its own exception types
                 raise ModelError(f"{self.path}: its ONNX graph does not load ({error})") from None
 
