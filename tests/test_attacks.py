@@ -75,3 +75,46 @@ def test_the_first_attack_is_a_chop_whatever_the_model_scores(tmp_path):
     # the first attack is kept even above every threshold
     strict = select_chops(analysis, ChopSettings(n=2, threshold=1.0))
     assert [round(chop.start, 1) for chop in strict.chops] == [0.4]
+
+
+def test_a_click_before_the_music_is_no_first_attack():
+    y = notes([(1.0, 220.0, 1.0), (1.8, 330.0, 1.0)], duration=2.5)
+    y[int(0.3 * SR)] = 0.05  # a crackle at 0.3 s, -26 dBFS
+    assert abs(first_attack(spectrogram(y), frame_rate=RATE, n_fft=N_FFT, hop_length=HOP) - 1.0) <= GRID
+
+
+def test_an_earlier_candidate_of_the_network_is_the_first_attack(tmp_path):
+    import soundfile as sf
+
+    from samplechop.chopper import _with_first_attack
+
+    # a note right at the start, where the detector is blind, then two more
+    y = notes([(0.0, 220.0, 1.0), (0.6, 330.0, 1.0), (1.2, 262.0, 1.0), (2.0, 196.0, 1.0)], duration=3.0)
+    path = tmp_path / "on_the_hit.wav"
+    sf.write(path, y, SR)
+    analysis = analyse(path)
+    assert abs(analysis.first_attack - 0.6) <= GRID  # blind to the note at 0
+    scores = np.array([0.9, 0.8, 0.7])
+    times, kept, first = _with_first_attack(analysis, np.array([1.2, 0.02, 2.0]), scores, min_gap=0.1)
+    assert first == 1 and times[first] == 0.02 and kept.tolist() == scores.tolist()
+    # without an earlier candidate the detected attack goes in front
+    times, kept, first = _with_first_attack(analysis, np.array([1.2, 2.0]), scores[:2], min_gap=0.1)
+    assert first == 0 and abs(times[0] - 0.6) <= GRID and times[1:].tolist() == [1.2, 2.0]
+
+
+def test_the_first_attack_leads_without_diversification_and_in_contiguous_mode(tmp_path):
+    import soundfile as sf
+
+    from samplechop.cli import build_parser
+    from samplechop.commands.chop import settings_from_args
+
+    y = notes([(0.4, 392.0, 0.15), (1.0, 131.0, 1.0), (2.5, 175.0, 1.0), (4.0, 147.0, 1.0)], duration=5.5)
+    path = tmp_path / "pickup.wav"
+    sf.write(path, y, SR)
+    analysis = analyse(path)
+    plain = select_chops(analysis, ChopSettings(n=2, lam=0.0))
+    assert abs(plain.chops[0].start - 0.4) <= 0.03 and plain.chops[0].rank == 1
+    contiguous = select_chops(analysis, ChopSettings(n=2, mode="contiguous"))
+    assert contiguous.chops[0].rank is None and abs(contiguous.chops[1].start - 0.4) <= 0.03
+    assert settings_from_args(build_parser().parse_args(["chop", str(path)])).first_attack
+    assert not settings_from_args(build_parser().parse_args(["chop", str(path), "--no-first-attack"])).first_attack

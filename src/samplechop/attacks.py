@@ -9,8 +9,9 @@ chopper finds it here and always keeps it (:func:`first_attack`).
 The detector is the usual one of the field, as librosa documents it for
 ``onset.onset_detect``: the onset strength is the mean over bands of the rise in
 dB from one frame to the next (spectral flux), normalised to [0, 1]; an onset is a
-frame that is the largest of the 30 ms before it and exceeds the mean of the
-100 ms either side by ``delta`` (0.07), at least 30 ms after the previous one. It
+frame that is the largest of the 30 ms before it (here one frame) and exceeds the
+mean of the 100 ms either side by ``delta`` (0.07), more than 30 ms (here one frame)
+after the previous one. It
 runs on the semitone spectrogram that the network reads, at the network's 23 ms
 frames, so it costs no second transform and no import of librosa (whose onset
 module takes about 2 s to import, longer than chopping a 3-minute file).
@@ -24,16 +25,43 @@ import numpy as np
 
 from . import constants
 
-__all__ = ["FLOOR_DB", "MIN_RISE_DB", "spectral_flux", "pick_onsets", "first_attack"]
+__all__ = ["FLOOR_DB", "MIN_RISE_DB", "SUSTAIN_DB", "padded_frames", "spectral_flux", "pick_onsets", "first_attack"]
 
 #: Levels more than this many dB below the loudest band of the file count as this floor.
 FLOOR_DB = 80.0
 
-#: Frames at each end of the ``"logspec"`` feature whose window reaches past the file.
-_PADDED_FRAMES = -(-(constants.N_FFT // 2) // constants.HOP_LENGTH)
-
 #: A file whose onset strength never reaches this rise (dB, mean over bands) has no attack.
 MIN_RISE_DB = 0.5
+
+#: A first attack must keep this much of a rise (dB, mean over bands) from 70 to 140 ms
+#: after its frame, against the 90 ms before it: a click or a crackle does not.
+SUSTAIN_DB = 1.0
+
+
+def padded_frames(n_fft: int, hop_length: int) -> int:
+    """Frames at each end of a centred spectrogram whose window reaches past the signal."""
+    return -(-(int(n_fft) // 2) // int(hop_length))
+
+
+_PADDED_FRAMES = padded_frames(constants.N_FFT, constants.HOP_LENGTH)
+
+
+def _band_levels(log_spectrogram: np.ndarray) -> np.ndarray:
+    """Band levels in dB (float32), floored :data:`FLOOR_DB` below the loudest."""
+    magnitude = np.expm1(np.asarray(log_spectrogram, dtype=np.float32))  # float32: half the time
+    level = 20.0 * np.log10(np.maximum(magnitude, np.float32(1e-10)))
+    return np.maximum(level, level.max() - FLOOR_DB) if level.size else level
+
+
+def _flux(level: np.ndarray, edge: int) -> np.ndarray:
+    flux = np.zeros(level.shape[0])
+    if level.shape[0] > 1:
+        flux[1:] = np.maximum(np.diff(level, axis=0), 0.0).mean(axis=1, dtype=np.float64)
+    edge = max(1, int(edge))
+    flux[:edge] = 0.0
+    flux[max(edge, flux.size - edge + 1) :] = 0.0
+    top = flux.max() if flux.size else 0.0
+    return flux / top if top >= MIN_RISE_DB else np.zeros_like(flux)
 
 
 def spectral_flux(log_spectrogram: np.ndarray, *, edge: int = _PADDED_FRAMES + 1) -> np.ndarray:
@@ -57,19 +85,7 @@ def spectral_flux(log_spectrogram: np.ndarray, *, edge: int = _PADDED_FRAMES + 1
         In [0, 1] (divided by its largest value); all zero when nothing rises by
         :data:`MIN_RISE_DB` on average over the bands.
     """
-    magnitude = np.expm1(np.asarray(log_spectrogram, dtype=np.float32))  # float32: half the time
-    level = 20.0 * np.log10(np.maximum(magnitude, np.float32(1e-10)))
-    if level.size == 0:
-        return np.zeros(level.shape[0])
-    level = np.maximum(level, level.max() - FLOOR_DB)
-    flux = np.zeros(level.shape[0])
-    if level.shape[0] > 1:
-        flux[1:] = np.maximum(np.diff(level, axis=0), 0.0).mean(axis=1, dtype=np.float64)
-    edge = max(1, int(edge))
-    flux[:edge] = 0.0
-    flux[max(edge, flux.size - edge + 1) :] = 0.0
-    top = flux.max()
-    return flux / top if top >= MIN_RISE_DB else np.zeros_like(flux)
+    return _flux(_band_levels(log_spectrogram), edge)
 
 
 def pick_onsets(
@@ -124,12 +140,28 @@ def pick_onsets(
     return np.asarray(kept, dtype=int)
 
 
-def first_attack(log_spectrogram: np.ndarray, *, frame_rate: float, n_fft: int, hop_length: int) -> Optional[float]:
+def _sustained(level: np.ndarray, frame: int) -> bool:
+    """Whether the rise at ``frame`` lasts: the mean over bands of the rise from the
+    4 frames before it to frames 3-6 after it is at least :data:`SUSTAIN_DB`."""
+    before = level[max(0, frame - 4) : frame]
+    after = level[frame + 3 : frame + 7]
+    if before.shape[0] == 0 or after.shape[0] == 0:
+        return True  # too near an end to tell: keep the onset
+    rise = np.maximum(after.mean(axis=0) - before.mean(axis=0), 0.0)
+    return float(rise.mean()) >= SUSTAIN_DB
+
+
+def first_attack(
+    log_spectrogram: np.ndarray, *, frame_rate: float, n_fft: int, hop_length: int
+) -> Optional[float]:
     """Time of the first attack of a file, or None when no onset is found.
 
-    Frames whose analysis window reaches past either end of the file get no onset
-    strength: a file that starts mid-sound rises there only because the window is
-    padded with silence (a cut is no attack).
+    The first onset (:func:`pick_onsets`) whose rise lasts (a click or a crackle
+    before the music is no attack). Frames whose analysis window reaches past
+    either end of the file get no onset strength: a file that starts mid-sound rises
+    there only because the window is padded with silence (a cut is no attack). So an
+    attack in the file's first 70 ms is not seen here; the chopper then relies on the
+    network's own candidates there (see :func:`samplechop.chopper.select_chops`).
 
     Parameters
     ----------
@@ -145,6 +177,9 @@ def first_attack(log_spectrogram: np.ndarray, *, frame_rate: float, n_fft: int, 
     time : float or None
         Seconds from the start of the file, on the frame grid.
     """
-    padded = -(-(n_fft // 2) // hop_length)  # frames at each end whose window reaches past the file
-    onsets = pick_onsets(spectral_flux(log_spectrogram, edge=padded + 1), frame_rate=frame_rate)
-    return float(onsets[0] / frame_rate) if onsets.size else None
+    level = _band_levels(log_spectrogram)
+    onsets = pick_onsets(_flux(level, padded_frames(n_fft, hop_length) + 1), frame_rate=frame_rate)
+    for frame in onsets:
+        if _sustained(level, int(frame)):
+            return float(frame / frame_rate)
+    return None

@@ -16,6 +16,7 @@ import math
 import os
 import sys
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -160,6 +161,24 @@ class Analysis:
         """Time of every frame in seconds."""
         return np.arange(self.activations.size) / self.frame_rate
 
+    @cached_property
+    def semitone_spectrogram(self) -> np.ndarray:
+        """The semitone spectrogram of the analysis signal: the model's features for
+        ``logspec`` models, computed once on first use for models that read others."""
+        config = self.model.features
+        if config["kind"] == "logspec":
+            return self.features
+        return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=N_FFT)
+
+    @cached_property
+    def first_attack(self) -> Optional[float]:
+        """Time of the file's first attack in seconds, or None (see
+        :func:`samplechop.attacks.first_attack`); computed once."""
+        config = self.model.features
+        n_fft = int(config.get("n_fft", N_FFT)) if config["kind"] == "logspec" else N_FFT
+        return first_attack(self.semitone_spectrogram, frame_rate=self.frame_rate, n_fft=n_fft,
+                            hop_length=int(config["hop_length"]))
+
 
 @dataclass(frozen=True)
 class Chop:
@@ -268,39 +287,29 @@ def _releases(analysis: Analysis, drop_db: float) -> np.ndarray:
                         drop_db=drop_db)
 
 
-def _semitone_spectrogram(analysis: Analysis) -> np.ndarray:
-    """The analysis's semitone spectrogram (computed afresh only for models that read
-    other features)."""
-    config = analysis.model.features
-    if config["kind"] == "logspec":
-        return analysis.features
-    return log_spectrogram(analysis.y, sr=analysis.sr, hop_length=int(config["hop_length"]))
-
-
 def candidate_spectra(analysis: Analysis, times: np.ndarray) -> np.ndarray:
     """Harmonic-only spectra of the sound after each candidate time (see
     :func:`samplechop.features.harmonic_spectra`), from the analysis's semitone
     spectrogram."""
-    return harmonic_spectra(_semitone_spectrogram(analysis), times, frame_rate=analysis.frame_rate)
-
-
-def _first_attack(analysis: Analysis) -> Optional[float]:
-    """Time of the file's first attack (see :func:`samplechop.attacks.first_attack`)."""
-    hop_length = int(analysis.model.features["hop_length"])
-    n_fft = int(analysis.model.features.get("n_fft", N_FFT))
-    return first_attack(_semitone_spectrogram(analysis), frame_rate=analysis.frame_rate, n_fft=n_fft,
-                        hop_length=hop_length)
+    return harmonic_spectra(analysis.semitone_spectrogram, times, frame_rate=analysis.frame_rate)
 
 
 def _with_first_attack(
     analysis: Analysis, times: np.ndarray, scores: np.ndarray, *, min_gap: float
 ) -> tuple[np.ndarray, np.ndarray, Optional[int]]:
     """Candidates with the file's first attack put in front of them (index 0) and the
-    candidates closer to it than ``min_gap`` merged into it; unchanged when no
-    attack is found early enough to make a chop."""
-    first = _first_attack(analysis)
+    candidates closer to it than ``min_gap`` merged into it.
+
+    When a candidate of the network lies more than ``min_gap`` before the detected
+    attack (the detector cannot see a file's first 70 ms, where a sample cut on a hit
+    has its first attack), that earliest candidate is the first attack instead.
+    Unchanged (index None) when no attack is found, or none early enough to make a
+    chop."""
+    first = analysis.first_attack
     if first is None or first > analysis.info.duration - min_gap:
         return times, scores, None
+    if times.size and times.min() < first - min_gap:
+        return times, scores, int(np.argmin(times))
     frame = int(round(first * analysis.frame_rate))
     near = analysis.activations[max(0, frame - 1) : frame + 2]
     apart = np.abs(times - first) >= min_gap
@@ -352,7 +361,10 @@ def select_chops(
         distances = pairwise_distances((spectra or candidate_spectra)(analysis, times))
         chosen = maximal_average_diversification(scores, distances, n=settings.n, lam=settings.lam, first=first)
     else:  # best first, the first attack (if any) in front
-        chosen = np.arange(min(settings.n, times.size))
+        order = np.arange(times.size)
+        if first is not None:
+            order = np.concatenate(([first], np.delete(order, first)))
+        chosen = order[: settings.n]
     if chosen.size < settings.n:
         notes.append(
             f"found {chosen.size} chop{'s' if chosen.size != 1 else ''} of the {settings.n} asked for: "

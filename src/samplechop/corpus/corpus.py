@@ -17,7 +17,6 @@ be run again. Each file is written atomically; the audio is written last.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import soundfile
 from ..annotations import write_labels
 from ..exceptions import AudioError, OutputError, ParameterError
 from ..fileio import atomic_path, atomic_write_bytes, atomic_write_text
+from ..workers import process_pool
 from .effects import apply_chain, random_chain
 from .labels import chop_points, excerpt_chop_points
 from .piece import Piece
@@ -264,10 +264,7 @@ def render_corpus(
     paths = {job.index: _render_one(job)[1] for job in work if job.index not in todo}
     pool = None
     if jobs > 1 and len(missing) > 1:
-        # Fork where there is fork: no re-import of the caller's main module, so a
-        # script without a main guard works; the pool starts before tqdm's thread.
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        pool = multiprocessing.get_context(method).Pool(min(jobs, len(missing)))
+        pool = process_pool(min(jobs, len(missing)))  # started before tqdm's thread
     try:
         results = pool.imap_unordered(_render_one, missing, chunksize=1) if pool else map(_render_one, missing)
         with tqdm(total=count, initial=count - len(missing), desc=f"render {split}", unit="piece",

@@ -10,7 +10,6 @@ Files that cannot be used are reported and skipped.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import sys
 import time
@@ -28,6 +27,7 @@ from ..exceptions import AudioError, DatasetError, ParameterError, SampleChopErr
 from ..features import compute_features
 from ..fileio import atomic_path
 from ..inputs import collect_audio
+from ..workers import process_pool
 from .store import MANIFEST_NAME, FileEntry, frame_targets, manifest_document, open_dataset, write_manifest
 
 __all__ = ["BuildReport", "build_dataset", "file_sha256", "split_of"]
@@ -123,12 +123,6 @@ def _repitch(y: np.ndarray, *, sr: int, steps: int) -> np.ndarray:
     except ImportError:
         raise ParameterError("re-pitching audio needs librosa: pip install 'samplechop[train]'") from None
     return librosa.effects.pitch_shift(y, sr=sr, n_steps=steps).astype(np.float32)
-
-
-def _context() -> multiprocessing.context.BaseContext:
-    """Fork where the platform has it (workers need no re-import of the caller's main)."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
 
 def _save_array(path: Path, array: np.ndarray) -> None:
@@ -274,7 +268,7 @@ def build_dataset(
         from tqdm import tqdm
 
         bar = tqdm(total=len(tasks), unit="file", file=sys.stderr, desc="dataset")
-    pool = _context().Pool(jobs) if jobs > 1 and len(tasks) > 1 else None
+    pool = process_pool(jobs) if jobs > 1 and len(tasks) > 1 else None
     try:
         results = pool.imap(_process, tasks) if pool else map(_process, tasks)
         for task, outcome in results:

@@ -1,0 +1,32 @@
+"""Worker processes for the parallel jobs (corpus rendering, data set building).
+
+Workers are forked where the platform can fork (they need no re-import of the
+caller's main module, so a script without a main guard works), spawned elsewhere.
+
+A forked worker inherits every object of its parent, garbage included. Should it
+collect an inherited onnxruntime session (a chop model the parent dropped but had
+not yet collected), the session's destructor waits for thread-pool threads that do
+not exist in the child, and the worker hangs for ever: the test suite did this once
+after loading models earlier in the same process. So the pool is forked with the
+garbage collector's view of the parent frozen (``gc.freeze``, meant for exactly
+this): workers never collect what they inherit, only what they make.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+from multiprocessing.pool import Pool
+
+__all__ = ["process_pool"]
+
+
+def process_pool(processes: int) -> Pool:
+    """A pool of ``processes`` worker processes, forked where possible (see above)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn").Pool(processes)
+    gc.freeze()
+    try:
+        return multiprocessing.get_context("fork").Pool(processes)
+    finally:
+        gc.unfreeze()
