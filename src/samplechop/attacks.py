@@ -3,7 +3,8 @@
 Rule 4 of the label convention (``shared/docs/chop-points.md``) makes the first
 attack of a file a chop point, whatever follows. The network sees a file's first
 frames with no music before them and scores that attack unreliably (on the held-out
-validation corpus the model alone missed the first label of 18 files in 60), so the
+validation corpus the previous shipped model missed the first label of 18 files in
+60), so the
 chopper finds it here and always keeps it (:func:`first_attack`).
 
 The detector is the usual one of the field, as librosa documents it for

@@ -61,7 +61,8 @@ class ChopSettings:
     lam : float in [0, 1]
         Diversity weight of Maximal Average Diversification.
     threshold : float in [0, 1] or None
-        Lowest score of a candidate (None: the model's default).
+        Lowest score of a candidate (None: the model's default); the file's first
+        attack is kept whatever its score (see ``first_attack``).
     min_length : float
         Seconds: candidates closer than this merge, so chops are about this long at
         least (placing a chop on its attack moves its start by up to 60 ms earlier

@@ -51,7 +51,8 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
                         help="diversity weight in [0, 1]: 0 takes the most probable chops, "
                              "higher values prefer chops that sound unalike (default 0.3)")
     parser.add_argument("--threshold", type=_number, default=None,
-                        help="lowest score in [0, 1] of a chop candidate (default: the model's)")
+                        help="lowest score in [0, 1] of a chop candidate (default: the model's); "
+                             "the file's first attack is kept whatever its score")
     parser.add_argument("--min-length", type=_number, default=0.1,
                         help="shortest chop in seconds; closer candidates merge (default 0.1)")
     parser.add_argument("--max-length", type=_number, default=None,
@@ -174,6 +175,8 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
                         help="which files of a data set to score (default valid)")
     parser.add_argument("--lambda", dest="lam", type=_number, default=0.3,
                         help="diversity weight used for the model (default 0.3)")
+    parser.add_argument("--no-first-attack", action="store_true",
+                        help="do not always keep each file's first attack as a chop (as chop --no-first-attack)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the librosa baselines")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table as JSON here")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")

@@ -5,7 +5,7 @@
     sound, and is nearly invariant to transposition), pooled over bins, projected to
     a sequence of ``channels`` values per frame, then a stack of residual dilated
     temporal convolutions (dilations 1, 2, 4, ..., 64, then 1, 2, ..., 32 again) that
-    gives each frame about +-4.4 s of context in both directions, and a per-frame
+    gives each frame about +-4.5 s of context in both directions, and a per-frame
     logistic output.
 ``seed``
     The original design: a window of 2 * context + 1 frames of the summed-CQT curve

@@ -60,7 +60,9 @@ def place(analysis: Analysis, times: Sequence[float], *, lam: float = 0.3,
     selection started from).
     """
     checked = check_times(times, duration=analysis.info.duration)
-    settings = ChopSettings(n=int(checked.size), lam=lam, threshold=threshold, refine=False).validate()
+    # the chops are the page's: no selection (so no first-attack rule) and no second placement
+    settings = ChopSettings(n=int(checked.size), lam=lam, threshold=threshold, refine=False,
+                            first_attack=False).validate()
     result = place_chops(analysis, settings, checked)
     if not result.chops:
         raise AudioError("no chop is left once the chops are placed: move them away from the end")
