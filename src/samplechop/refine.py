@@ -10,7 +10,7 @@ The attack is looked for in the pre-emphasised signal (a first-order high-pass,
 sustained sound it starts over (bass, pads, reverb). On the rendered validation
 corpus, whose note-on times are exact, this placement puts 67% of the chops near a
 label within 10 ms of it, against 58% for the same search in the plain signal and
-46% for the frame grid (``python benchmarks/placement_timing.py CORPUS``; see
+47% for the frame grid (``python benchmarks/placement_timing.py CORPUS``; see
 docs/benchmarks.md).
 """
 
