@@ -26,7 +26,8 @@ import numpy as np
 
 from . import constants
 
-__all__ = ["FLOOR_DB", "MIN_RISE_DB", "SUSTAIN_DB", "padded_frames", "spectral_flux", "pick_onsets", "first_attack"]
+__all__ = ["FLOOR_DB", "MIN_RISE_DB", "SUSTAIN_DB", "padded_frames", "spectral_flux", "pick_onsets",
+           "first_attack"]
 
 #: Levels more than this many dB below the loudest band of the file count as this floor.
 FLOOR_DB = 80.0
