@@ -26,8 +26,8 @@ import numpy as np
 
 from . import constants
 
-__all__ = ["FLOOR_DB", "MIN_RISE_DB", "SUSTAIN_DB", "padded_frames", "spectral_flux", "pick_onsets",
-           "first_attack"]
+__all__ = ["FLOOR_DB", "MIN_RISE_DB", "SUSTAIN_DB", "padded_frames", "band_rise", "spectral_flux",
+           "pick_onsets", "first_attack"]
 
 #: Levels more than this many dB below the loudest band of the file count as this floor.
 FLOOR_DB = 80.0
@@ -55,10 +55,28 @@ def _band_levels(log_spectrogram: np.ndarray) -> np.ndarray:
     return np.maximum(level, level.max() - FLOOR_DB) if level.size else level
 
 
+def band_rise(x: np.ndarray) -> np.ndarray:
+    """The summed rise of every band since the frame before (0 at frame 0).
+
+    Parameters
+    ----------
+    x : np.ndarray [shape=(frames, bands) or (frames,)]
+
+    Returns
+    -------
+    rise : np.ndarray [shape=(frames,), dtype=float64], >= 0
+    """
+    x = np.asarray(x)
+    if x.ndim == 1:
+        x = x[:, None]
+    rise = np.zeros(x.shape[0])
+    if x.shape[0] > 1:
+        rise[1:] = np.maximum(np.diff(x, axis=0), 0.0).sum(axis=1, dtype=np.float64)
+    return rise
+
+
 def _flux(level: np.ndarray, edge: int) -> np.ndarray:
-    flux = np.zeros(level.shape[0])
-    if level.shape[0] > 1:
-        flux[1:] = np.maximum(np.diff(level, axis=0), 0.0).mean(axis=1, dtype=np.float64)
+    flux = band_rise(level) / max(level.shape[1], 1)
     edge = max(1, int(edge))
     flux[:edge] = 0.0
     flux[max(edge, flux.size - edge + 1) :] = 0.0

@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
 
+from ..attacks import band_rise
+
 if TYPE_CHECKING:  # pragma: no cover
     from ..chopper import ChopResult
 
@@ -141,13 +143,7 @@ def onset_strength(features: np.ndarray) -> np.ndarray:
     -------
     flux : np.ndarray [shape=(frames,)], >= 0 (0 at frame 0)
     """
-    x = features.astype(np.float64, copy=False)
-    if x.ndim == 1:
-        x = x[:, None]
-    flux = np.zeros(x.shape[0])
-    if x.shape[0] > 1:
-        flux[1:] = np.maximum(np.diff(x, axis=0), 0.0).sum(axis=1)
-    return flux
+    return band_rise(np.asarray(features, dtype=np.float64))
 
 
 def estimate_tempo(
