@@ -96,7 +96,7 @@ def test_an_earlier_candidate_of_the_network_is_the_first_attack(tmp_path):
     assert abs(analysis.first_attack - 0.6) <= GRID  # blind to the note at 0
     scores = np.array([0.9, 0.8, 0.7])
     times, kept, first = _with_first_attack(analysis, np.array([1.2, 0.02, 2.0]), scores, min_gap=0.1)
-    assert first == 1 and times[first] == 0.02 and kept.tolist() == scores.tolist()
+    assert first == 0 and times.tolist() == [0.02, 1.2, 2.0] and kept.tolist() == [0.8, 0.9, 0.7]
     # without an earlier candidate the detected attack goes in front
     times, kept, first = _with_first_attack(analysis, np.array([1.2, 2.0]), scores[:2], min_gap=0.1)
     assert first == 0 and abs(times[0] - 0.6) <= GRID and times[1:].tolist() == [1.2, 2.0]

@@ -4,18 +4,17 @@ Rule 4 of the label convention (``shared/docs/chop-points.md``) makes the first
 attack of a file a chop point, whatever follows. The network sees a file's first
 frames with no music before them and scores that attack unreliably (on the held-out
 validation corpus the previous shipped model missed the first label of 18 files in
-60), so the
-chopper finds it here and always keeps it (:func:`first_attack`).
+60), so the chopper finds it here and always keeps it (:func:`first_attack`).
 
 The detector is the usual one of the field, as librosa documents it for
 ``onset.onset_detect``: the onset strength is the mean over bands of the rise in
 dB from one frame to the next (spectral flux), normalised to [0, 1]; an onset is a
 frame that is the largest of the 30 ms before it (here one frame) and exceeds the
 mean of the 100 ms either side by ``delta`` (0.07), more than 30 ms (here one frame)
-after the previous one. It
-runs on the semitone spectrogram that the network reads, at the network's 23 ms
-frames, so it costs no second transform and no import of librosa (whose onset
-module takes about 2 s to import, longer than chopping a 3-minute file).
+after the previous one. It runs on the semitone spectrogram that the network reads,
+at the network's 23 ms frames, so it costs no second transform and no import of
+librosa (whose onset module takes about 2 s to import, longer than chopping a
+3-minute file).
 """
 
 from __future__ import annotations

@@ -303,14 +303,16 @@ def _with_first_attack(
 
     When a candidate of the network lies more than ``min_gap`` before the detected
     attack (the detector cannot see a file's first 70 ms, where a sample cut on a hit
-    has its first attack), that earliest candidate is the first attack instead.
-    Unchanged (index None) when no attack is found, or none early enough to make a
-    chop."""
+    has its first attack), that earliest candidate is the first attack instead, moved
+    to the front. Unchanged (index None) when no attack is found, or none early
+    enough to make a chop."""
     first = analysis.first_attack
     if first is None or first > analysis.info.duration - min_gap:
         return times, scores, None
     if times.size and times.min() < first - min_gap:
-        return times, scores, int(np.argmin(times))
+        earliest = int(np.argmin(times))
+        order = np.concatenate(([earliest], np.delete(np.arange(times.size), earliest)))
+        return times[order], scores[order], 0
     frame = int(round(first * analysis.frame_rate))
     near = analysis.activations[max(0, frame - 1) : frame + 2]
     apart = np.abs(times - first) >= min_gap
@@ -362,10 +364,7 @@ def select_chops(
         distances = pairwise_distances((spectra or candidate_spectra)(analysis, times))
         chosen = maximal_average_diversification(scores, distances, n=settings.n, lam=settings.lam, first=first)
     else:  # best first, the first attack (if any) in front
-        order = np.arange(times.size)
-        if first is not None:
-            order = np.concatenate(([first], np.delete(order, first)))
-        chosen = order[: settings.n]
+        chosen = np.arange(min(settings.n, times.size))
     if chosen.size < settings.n:
         notes.append(
             f"found {chosen.size} chop{'s' if chosen.size != 1 else ''} of the {settings.n} asked for: "
