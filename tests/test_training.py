@@ -20,12 +20,36 @@ def seed_data(tmp_path, click_corpus):
     return out
 
 
-def test_seed_learns_clicks(tmp_path, seed_data):
-    settings = TrainSettings(steps=120, batch_size=8, excerpt=4.0, eval_every=40, patience=10, seed=1)
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_seed_learns_clicks(tmp_path, seed_data, precision):
+    settings = TrainSettings(steps=120, batch_size=8, excerpt=4.0, eval_every=40, patience=10, seed=1,
+                             precision=precision)
     report = train_model(seed_data, tmp_path / "seed.npz", settings, log=lambda m: None)
     assert report.best_score >= 0.9
     model = load_model(tmp_path / "seed.npz")
     assert model.architecture["name"] == "seed" and model.training["valid_f"] >= 0.9
+    assert model.training["settings"]["precision"] == precision
+
+
+def test_bfloat16_training_computes_in_bfloat16(tmp_path, click_corpus):
+    """The same run in bfloat16 and in float32 gives different weights (the option
+    takes effect), of the same float32 type."""
+    data = tmp_path / "data"
+    build_dataset([click_corpus], data, features=DEFAULT_FEATURES, valid_share=0.25, jobs=1, log=lambda m: None)
+    settings = dict(steps=3, batch_size=2, excerpt=2.0, eval_every=3, patience=10, seed=3)
+    for precision in ("float32", "bfloat16"):
+        train_model(data, tmp_path / f"{precision}.npz", TrainSettings(**settings, precision=precision),
+                    log=lambda m: None)
+    single, half = load_model(tmp_path / "float32.npz"), load_model(tmp_path / "bfloat16.npz")
+    assert all(half.params[name].dtype == np.float32 for name in half.params)
+    assert any(not np.array_equal(single.params[name], half.params[name]) for name in single.params)
+
+
+def test_unknown_precision_is_refused():
+    from samplechop.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="--precision"):
+        TrainSettings(precision="float16").validate()
 
 
 def test_training_is_reproducible_and_resumes(tmp_path, click_corpus):
