@@ -36,7 +36,7 @@ __all__ = ["TrainSettings", "TrainReport", "train_model", "normalisation", "PREC
 
 #: Arithmetic of the training steps' forward pass: ``float32``, or ``bfloat16`` under
 #: PyTorch's CPU autocast (weights, gradients and the optimiser stay float32). On a
-#: CPU with native bfloat16 (AMX or AVX-512 BF16) a step takes about half the time
+#: CPU with native bfloat16 (AMX or AVX-512 BF16) a step takes about 0.64 of the time
 #: (docs/benchmarks.md, "Training in bfloat16"). Validation always runs in float32.
 PRECISIONS = ("float32", "bfloat16")
 
