@@ -4,9 +4,10 @@ Run by hand on an otherwise idle machine:
 
     python benchmarks/training_step.py [--steps 20] [--rounds 3] [--threads 2]
 
-One step is what ``samplechop train`` does per batch: the forward pass of the
-default chopnet on 16 excerpts of 12 s (516 frames x 84 bands), the weighted
-binary cross-entropy, the backward pass and an AdamW update. The two precisions
+One step is the network's part of a ``samplechop train`` step: the forward pass of
+the default chopnet on 16 excerpts of 12 s (516 frames x 84 bands, random here), a
+weighted binary cross-entropy, the backward pass and an AdamW update (no drawing of
+excerpts, gradient clipping or learning-rate schedule). The two precisions
 (``samplechop train --precision``) run alternately in the same process, each round
 ``--steps`` steps after a warm-up step, so the machine's state weighs on both
 alike; printed are each round's seconds per step, the median of each and their

@@ -31,9 +31,9 @@ def test_seed_learns_clicks(tmp_path, seed_data, precision):
     assert model.training["settings"]["precision"] == precision
 
 
-def test_bfloat16_training_computes_in_bfloat16(tmp_path, click_corpus):
-    """The same run in bfloat16 and in float32 gives different weights (the option
-    takes effect), of the same float32 type."""
+def test_bfloat16_option_changes_the_training_run(tmp_path, click_corpus):
+    """The same (deterministic) run in bfloat16 and in float32 gives different weights:
+    the option takes effect."""
     data = tmp_path / "data"
     build_dataset([click_corpus], data, features=DEFAULT_FEATURES, valid_share=0.25, jobs=1, log=lambda m: None)
     settings = dict(steps=3, batch_size=2, excerpt=2.0, eval_every=3, patience=10, seed=3)
@@ -41,8 +41,23 @@ def test_bfloat16_training_computes_in_bfloat16(tmp_path, click_corpus):
         train_model(data, tmp_path / f"{precision}.npz", TrainSettings(**settings, precision=precision),
                     log=lambda m: None)
     single, half = load_model(tmp_path / "float32.npz"), load_model(tmp_path / "bfloat16.npz")
-    assert all(half.params[name].dtype == np.float32 for name in half.params)
     assert any(not np.array_equal(single.params[name], half.params[name]) for name in single.params)
+
+
+def test_checkpoint_from_before_the_precision_option_resumes(tmp_path, click_corpus):
+    import torch
+
+    data = tmp_path / "data"
+    build_dataset([click_corpus], data, features=DEFAULT_FEATURES, valid_share=0.25, jobs=1, log=lambda m: None)
+    checkpoint = tmp_path / "old.ckpt"
+    settings = dict(batch_size=2, excerpt=2.0, eval_every=2, patience=10, seed=3, checkpoint=str(checkpoint))
+    train_model(data, tmp_path / "m.npz", TrainSettings(steps=4, **settings), log=lambda m: None)
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    del state["config"]["settings"]["precision"]  # as written before the option existed
+    torch.save(state, checkpoint)
+    messages = []
+    report = train_model(data, tmp_path / "m.npz", TrainSettings(steps=4, **settings), log=messages.append)
+    assert report.steps == 4 and any("resumed" in m for m in messages)
 
 
 def test_unknown_precision_is_refused():
@@ -78,8 +93,9 @@ def test_tiny_end_to_end_build_train_finetune_evaluate(tmp_path, click_corpus, c
                  "--excerpt", "2", "--eval-every", "2"]) == 0
     tuned = tmp_path / "tuned.npz"
     assert main(["train", str(data), "-o", str(tuned), "--init", str(model), "--steps", "2",
-                 "--batch-size", "2", "--excerpt", "2", "--eval-every", "2"]) == 0
+                 "--batch-size", "2", "--excerpt", "2", "--eval-every", "2", "--precision", "bfloat16"]) == 0
     assert load_model(tuned).training["init"] == str(model)
+    assert load_model(tuned).training["settings"]["precision"] == "bfloat16"
     report = tmp_path / "eval.json"
     assert main(["evaluate", str(data), "--model", str(tuned), "--json", str(report)]) == 0
     out = capsys.readouterr().out

@@ -154,8 +154,8 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
                         help="checkpoint file to resume from and save to (default: OUTPUT + .ckpt)")
     parser.add_argument("--max-minutes", type=_number, default=None, help="stop after this long")
     parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
-                        help="arithmetic of the training steps: bfloat16 (PyTorch's CPU autocast) is about 1.6x "
-                             "as fast on CPUs with native bfloat16 (default float32)")
+                        help="arithmetic of the network in training: bfloat16 (PyTorch's CPU autocast) runs its "
+                             "passes about 1.6x as fast on CPUs with native bfloat16 (default float32)")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     parser.set_defaults(handler=_run_train)
 

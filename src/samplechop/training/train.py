@@ -32,11 +32,11 @@ from ..scoring import f_measure, top_n_times
 from .export import onnx_graph
 from .networks import build_network, export_params
 
-__all__ = ["TrainSettings", "TrainReport", "train_model", "normalisation", "PRECISIONS"]
+__all__ = ["PRECISIONS", "TrainSettings", "TrainReport", "train_model", "normalisation"]
 
 #: Arithmetic of the training steps' forward pass: ``float32``, or ``bfloat16`` under
 #: PyTorch's CPU autocast (weights, gradients and the optimiser stay float32). On a
-#: CPU with native bfloat16 (AMX or AVX-512 BF16) a step takes about 0.64 of the time
+#: CPU with native bfloat16 (AMX or AVX-512 BF16) the network's passes take 0.64 of the time
 #: (docs/benchmarks.md, "Training in bfloat16"). Validation always runs in float32.
 PRECISIONS = ("float32", "bfloat16")
 
@@ -317,7 +317,9 @@ def train_model(
             state = torch.load(checkpoint, map_location="cpu", weights_only=False)
         except Exception as error:
             raise ModelError(f"{checkpoint}: corrupt checkpoint ({error}); delete it to start afresh") from None
-        if state.get("config") != run_config:
+        saved = state.get("config") or {}
+        saved.get("settings", {}).setdefault("precision", "float32")  # checkpoints from before --precision
+        if saved != run_config:
             raise ModelError(f"{checkpoint}: checkpoint of another run; delete it or pass --checkpoint")
         network.load_state_dict(state["network"])
         optimizer.load_state_dict(state["optimizer"])
