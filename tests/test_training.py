@@ -13,6 +13,14 @@ from samplechop.training.train import TrainSettings, train_model  # noqa: E402
 
 
 @pytest.fixture
+def click_data(tmp_path, click_corpus):
+    """The click corpus built with the default network's features, a quarter held out."""
+    out = tmp_path / "data"
+    build_dataset([click_corpus], out, features=DEFAULT_FEATURES, valid_share=0.25, jobs=1, log=lambda m: None)
+    return out
+
+
+@pytest.fixture
 def seed_data(tmp_path, click_corpus):
     pytest.importorskip("librosa")
     out = tmp_path / "seed_data"
@@ -31,32 +39,28 @@ def test_seed_learns_clicks(tmp_path, seed_data, precision):
     assert model.training["settings"]["precision"] == precision
 
 
-def test_bfloat16_option_changes_the_training_run(tmp_path, click_corpus):
+def test_bfloat16_option_changes_the_training_run(tmp_path, click_data):
     """The same (deterministic) run in bfloat16 and in float32 gives different weights:
     the option takes effect."""
-    data = tmp_path / "data"
-    build_dataset([click_corpus], data, features=DEFAULT_FEATURES, valid_share=0.25, jobs=1, log=lambda m: None)
     settings = dict(steps=3, batch_size=2, excerpt=2.0, eval_every=3, patience=10, seed=3)
     for precision in ("float32", "bfloat16"):
-        train_model(data, tmp_path / f"{precision}.npz", TrainSettings(**settings, precision=precision),
+        train_model(click_data, tmp_path / f"{precision}.npz", TrainSettings(**settings, precision=precision),
                     log=lambda m: None)
     single, half = load_model(tmp_path / "float32.npz"), load_model(tmp_path / "bfloat16.npz")
     assert any(not np.array_equal(single.params[name], half.params[name]) for name in single.params)
 
 
-def test_checkpoint_from_before_the_precision_option_resumes(tmp_path, click_corpus):
+def test_checkpoint_from_before_the_precision_option_resumes(tmp_path, click_data):
     import torch
 
-    data = tmp_path / "data"
-    build_dataset([click_corpus], data, features=DEFAULT_FEATURES, valid_share=0.25, jobs=1, log=lambda m: None)
     checkpoint = tmp_path / "old.ckpt"
     settings = dict(batch_size=2, excerpt=2.0, eval_every=2, patience=10, seed=3, checkpoint=str(checkpoint))
-    train_model(data, tmp_path / "m.npz", TrainSettings(steps=4, **settings), log=lambda m: None)
+    train_model(click_data, tmp_path / "m.npz", TrainSettings(steps=4, **settings), log=lambda m: None)
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
     del state["config"]["settings"]["precision"]  # as written before the option existed
     torch.save(state, checkpoint)
     messages = []
-    report = train_model(data, tmp_path / "m.npz", TrainSettings(steps=4, **settings), log=messages.append)
+    report = train_model(click_data, tmp_path / "m.npz", TrainSettings(steps=4, **settings), log=messages.append)
     assert report.steps == 4 and any("resumed" in m for m in messages)
 
 
@@ -67,21 +71,19 @@ def test_unknown_precision_is_refused():
         TrainSettings(precision="float16").validate()
 
 
-def test_training_is_reproducible_and_resumes(tmp_path, click_corpus):
-    data = tmp_path / "data"
-    build_dataset([click_corpus], data, features=DEFAULT_FEATURES, valid_share=0.25, jobs=1, log=lambda m: None)
+def test_training_is_reproducible_and_resumes(tmp_path, click_data):
     settings = dict(steps=6, batch_size=2, excerpt=2.0, eval_every=3, patience=10, seed=3)
-    train_model(data, tmp_path / "a.npz", TrainSettings(**settings), log=lambda m: None)
-    train_model(data, tmp_path / "b.npz", TrainSettings(**settings), log=lambda m: None)
+    train_model(click_data, tmp_path / "a.npz", TrainSettings(**settings), log=lambda m: None)
+    train_model(click_data, tmp_path / "b.npz", TrainSettings(**settings), log=lambda m: None)
     a, b = load_model(tmp_path / "a.npz"), load_model(tmp_path / "b.npz")
     for name in a.params:
         np.testing.assert_array_equal(a.params[name], b.params[name])
     # An interrupted run (stopped at step 3) resumes from its checkpoint to the same result.
     checkpoint = tmp_path / "c.ckpt"
-    train_model(data, tmp_path / "c.npz", TrainSettings(**dict(settings, steps=6), checkpoint=str(checkpoint)),
+    train_model(click_data, tmp_path / "c.npz", TrainSettings(**dict(settings, steps=6), checkpoint=str(checkpoint)),
                 log=lambda m: None)
     messages = []
-    report = train_model(data, tmp_path / "c.npz", TrainSettings(**settings, checkpoint=str(checkpoint)),
+    report = train_model(click_data, tmp_path / "c.npz", TrainSettings(**settings, checkpoint=str(checkpoint)),
                          log=messages.append)
     assert report.steps == 6 and any("resumed" in m for m in messages)
 

@@ -14,6 +14,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from . import __version__
+from .constants import TRAINING_PRECISIONS
 from .exceptions import SampleChopError
 
 __all__ = ["main", "build_parser"]
@@ -153,7 +154,7 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint", default=None,
                         help="checkpoint file to resume from and save to (default: OUTPUT + .ckpt)")
     parser.add_argument("--max-minutes", type=_number, default=None, help="stop after this long")
-    parser.add_argument("--precision", choices=("float32", "bfloat16"), default="float32",
+    parser.add_argument("--precision", choices=TRAINING_PRECISIONS, default="float32",
                         help="arithmetic of the network in training: bfloat16 (PyTorch's CPU autocast) runs its "
                              "passes about 1.6x as fast on CPUs with native bfloat16 (default float32)")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+from ..constants import TRAINING_PRECISIONS
 from ..dataset.store import Dataset, open_dataset
 from ..exceptions import DatasetError, ModelError, ParameterError
 from ..model import load_model, save_model
@@ -32,13 +33,7 @@ from ..scoring import f_measure, top_n_times
 from .export import onnx_graph
 from .networks import build_network, export_params
 
-__all__ = ["PRECISIONS", "TrainSettings", "TrainReport", "train_model", "normalisation"]
-
-#: Arithmetic of the training steps' forward pass: ``float32``, or ``bfloat16`` under
-#: PyTorch's CPU autocast (weights, gradients and the optimiser stay float32). On a
-#: CPU with native bfloat16 (AMX or AVX-512 BF16) the network's passes take 0.64 of the time
-#: (docs/benchmarks.md, "Training in bfloat16"). Validation always runs in float32.
-PRECISIONS = ("float32", "bfloat16")
+__all__ = ["TrainSettings", "TrainReport", "train_model", "normalisation"]
 
 
 @dataclass
@@ -76,8 +71,9 @@ class TrainSettings:
             raise ParameterError(f"--eq-db must be between 0 and 24, got {self.eq_db}")
         if self.eval_every < 1 or self.patience < 1 or self.threads < 1:
             raise ParameterError("--eval-every, --patience and --threads must be >= 1")
-        if self.precision not in PRECISIONS:
-            raise ParameterError(f"--precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.precision not in TRAINING_PRECISIONS:
+            raise ParameterError(
+                f"--precision must be one of {', '.join(TRAINING_PRECISIONS)}, got {self.precision!r}")
         return self
 
 
