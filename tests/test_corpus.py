@@ -396,3 +396,73 @@ def test_missing_soundfont_is_named(tmp_path, monkeypatch):
     assert available_soundfonts() == {}
     with pytest.raises(ParameterError, match="MuseScore_General_Lite.sf3 not found"):
         render_corpus(tmp_path / "out", count=1, seed=0, split="valid", progress=False)
+
+
+# --- pattern families -----------------------------------------------------------------
+
+
+def test_styles_name_only_known_patterns_and_keep_the_held_out_styles_own_patterns_out_of_training():
+    from samplechop.corpus.drums import GROOVES
+    from samplechop.corpus.parts import BASS_LINES, COMPING
+
+    for style in STYLES.values():
+        assert set(style.comping) <= set(COMPING) and set(style.bass_lines) <= set(BASS_LINES)
+        assert set(style.grooves) <= set(GROOVES)
+    training = [s for name, s in STYLES.items() if name not in HELD_OUT_STYLES]
+    for held_out in HELD_OUT_STYLES:
+        assert not {held_out} & {p for s in training for p in s.comping + s.bass_lines + s.grooves}
+
+
+def test_random_comping_bars_lie_on_the_eighth_grid_and_vary_their_downbeat():
+    from samplechop.corpus.parts import _bar_pattern
+
+    downbeats = set()
+    for seed in range(60):
+        for bar in _bar_pattern(np.random.default_rng(seed), "random8", 4):
+            positions = [p for p, _ in bar]
+            assert 2 <= len(bar) <= 5 and positions == sorted(set(positions))
+            assert all(p * 2 == int(p * 2) and 0 <= p < 4 for p in positions)
+            ends = [p + hold for p, hold in bar]
+            assert all(0 < hold for _, hold in bar) and all(e <= n + 1e-9 for e, n in zip(ends, positions[1:] + [4.0]))
+            downbeats.add(positions[0] == 0.0)
+    assert downbeats == {True, False}
+
+
+@pytest.mark.parametrize("pattern", ["random8", "tresillo"])
+def test_new_comping_patterns_tag_anticipations_with_the_chord_they_anticipate(pattern):
+    from samplechop.corpus.parts import Segment, comp
+
+    segments = [Segment(4.0 * k, 4.0 * (k + 1), Chord(5 * k % 12, "maj"), k) for k in range(8)]
+    for seed in range(10):
+        notes = comp(np.random.default_rng(seed), pattern, segments, span=(0.0, 32.0), beats_per_bar=4,
+                     voice="keys", low=50, high=77)
+        assert notes and all(0.0 <= n.onset and n.onset + n.length <= 32.0 + 1e-9 for n in notes)
+        for note in notes:
+            owner = segments[note.chord]
+            # sounding inside its own chord, or at most half a beat before it (a push)
+            assert owner.start - 0.5 - 1e-9 <= note.onset < owner.end
+
+
+@pytest.mark.parametrize("kind", ["random8", "tresillo"])
+def test_new_bass_lines_play_chord_roots_inside_their_chords(kind):
+    from samplechop.corpus.parts import Segment, bass_line
+
+    segments = [Segment(4.0 * k, 4.0 * (k + 1), Chord(2 * k % 12, "min7"), k) for k in range(6)]
+    notes = bass_line(np.random.default_rng(3), kind, segments, span=(0.0, 24.0), beats_per_bar=4,
+                      voice="bass", low=28, high=52, scale=frozenset(range(12)))
+    assert notes and all(28 <= n.pitch <= 52 for n in notes)
+    for segment in segments:
+        inside = sorted((n for n in notes if n.chord == segment.index), key=lambda n: n.onset)
+        assert all(segment.start <= n.onset < segment.end for n in inside)
+        assert inside[0].pitch % 12 == segment.chord.root
+
+
+def test_random_groove_has_a_kick_on_each_downbeat_and_its_backbeats():
+    from samplechop.corpus.drums import KICK, make_groove
+
+    for seed in range(20):
+        groove = make_groove(np.random.default_rng(seed), "random", beats_per_bar=4)
+        assert 1 <= len(groove.bars) <= 2
+        for hits in groove.bars:
+            assert (0.0, KICK) in {(t, key) for t, key, _ in hits}
+            assert all(0 <= t < 4 and 1 <= velocity <= 127 for t, _, velocity in hits)

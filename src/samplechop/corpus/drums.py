@@ -30,7 +30,7 @@ DRUM_LENGTHS: dict[int, float] = {
 #: Groove names known to :func:`make_groove`.
 GROOVES = (
     "backbeat", "halftime", "shuffle", "funk", "breakbeat", "swing", "brush_ballad",
-    "bossa", "lounge", "ballad", "orchestral", "pulse",
+    "bossa", "lounge", "ballad", "orchestral", "pulse", "random",
 )
 
 Hit = tuple[float, int, int]
@@ -126,6 +126,21 @@ def make_groove(rng: np.random.Generator, name: str, *, beats_per_bar: int) -> G
     if name == "pulse":
         toms = [(float(p), _pick(rng, [FLOOR_TOM, LOW_TOM]), 70 if p % 1 == 0 else 50) for p in np.arange(0, beats, 0.5)]
         return Groove(name, [toms + [(0.0, 35, 95), (2.0 if beats == 4 else 1.5, 35, 75)]], orchestral=True)
+    if name == "random":
+        # Kicks on a drawn set of eighths, a snare, rim or clap on the backbeats or on drawn
+        # off-beats, and hats or a shaker: one bar, or two that differ in their kicks.
+        back = _pick(rng, [SNARE, SNARE, RIM, CLAP])
+        if rng.random() < 0.7:
+            backs = backbeats
+        else:
+            backs = sorted(float(p) / 2 for p in rng.choice(np.arange(1, beats * 2), size=int(rng.integers(2, 4)), replace=False))
+        top = _hats(rng, beats, pitch=_pick(rng, [HAT, HAT, SHAKER, RIDE]), loud=int(rng.integers(50, 85)))
+        bars = []
+        for _ in range(int(rng.integers(1, 3))):
+            extra = rng.choice(np.arange(1, beats * 2), size=int(rng.integers(1, 4)), replace=False)
+            kicks = [0.0] + sorted(float(k) / 2 for k in extra if float(k) / 2 not in backs)
+            bars.append([(k, KICK, int(rng.integers(75, 101))) for k in kicks] + [(b, back, 95) for b in backs] + top)
+        return Groove(name, bars)
     raise KeyError(name)
 
 

@@ -32,11 +32,12 @@ __all__ = [
 #: Comping pattern names known to :func:`comp`.
 COMPING = (
     "sustain", "quarters", "eighths", "backbeat", "charleston", "pushes", "anticipate",
-    "funk16", "stabs8", "bossa", "arpeggio", "ostinato",
+    "funk16", "stabs8", "bossa", "arpeggio", "ostinato", "random8", "tresillo",
 )
 #: Bass line names known to :func:`bass_line`.
 BASS_LINES = (
     "root", "root_fifth", "syncopated", "funk", "octave", "walking", "two_feel", "bossa", "pedal_pulse",
+    "random8", "tresillo",
 )
 
 
@@ -134,7 +135,29 @@ def _bar_pattern(rng: np.random.Generator, pattern: str, beats: int) -> list[lis
         return [[(float(s) / 2, 0.3) for s in sorted(steps)]]
     if pattern == "bossa":
         return [[(0.0, 0.9), (1.5, 0.4), (2.5, 0.9)], [(0.5, 0.9), (1.5, 0.4), (3.0, 0.4), (3.5, 0.9)]]
+    if pattern == "random8":
+        return [_random_bar(rng, beats) for _ in range(int(rng.integers(1, 3)))]
+    if pattern == "tresillo":
+        # 3 + 3 + 2 eighths; the second bar either repeats it or answers on the off-beats.
+        first = [(0.0, 1.3), (1.5, 1.3), (3.0, 0.9)] if beats == 4 else [(0.0, 1.3), (1.5, 1.3)]
+        answer = [(p, 0.9) for p in (0.5, 1.5, 2.5, 3.5) if p < beats]
+        return [first, first] if rng.random() < 0.5 else [first, answer]
     raise KeyError(pattern)
+
+
+def _random_bar(rng: np.random.Generator, beats: int) -> list[tuple[float, float]]:
+    """A random comping bar on the eighth grid: 2-5 attacks, the downbeat not always among them,
+    each held nearly to the next (legato) or short (staccato)."""
+    slots = np.arange(0, beats * 2)
+    count = min(int(rng.integers(2, 6)), slots.size)
+    positions = sorted(float(s) / 2 for s in rng.choice(slots, size=count, replace=False))
+    legato = rng.random() < 0.6
+    bar = []
+    for k, position in enumerate(positions):
+        following = positions[k + 1] if k + 1 < len(positions) else float(beats)
+        hold = (following - position) * float(rng.uniform(0.6, 0.95)) if legato else float(rng.uniform(0.2, 0.45))
+        bar.append((position, hold))
+    return bar
 
 
 def comp(
@@ -248,6 +271,13 @@ def _nearest(pc: int, around: int, low: int, high: int) -> int:
     return min(candidates, key=lambda p: abs(p - around))
 
 
+def _random_riff(rng: np.random.Generator, beats: int) -> list[float]:
+    """Onsets (beats) of a random one-bar bass riff: 2-4 drawn eighths, mostly with the downbeat."""
+    drawn = rng.choice(np.arange(1, beats * 2), size=int(rng.integers(2, 5)), replace=False)
+    downbeat = [0.0] if rng.random() < 0.85 else []
+    return sorted(set(downbeat + [float(s) / 2 for s in drawn]))
+
+
 def bass_line(
     rng: np.random.Generator,
     kind: str,
@@ -272,6 +302,8 @@ def bass_line(
     centre = low + 10
     funk_steps = sorted(set([0.0] + [float(s) / 4 for s in rng.choice(np.arange(1, beats_per_bar * 4), size=int(rng.integers(3, 7)), replace=False)]))
     sync_steps = sorted(set([0.0] + [float(p) for p in rng.choice([0.75, 1.5, 2.0, 2.5, 2.75, 3.5][: beats_per_bar + 2], size=int(rng.integers(2, 4)), replace=False)]))
+    # Drawn only for its own kind, so that the other kinds' pieces stay as they were.
+    random_bars = [_random_riff(rng, beats_per_bar) for _ in range(int(rng.integers(1, 3)))] if kind == "random8" else []
     for segment in (s for s in segments if s.end > start and s.start < end):
         seg_start, seg_end = max(segment.start, start), min(segment.end, end)
         root = _nearest(segment.chord.root, centre, low, high)
@@ -318,6 +350,26 @@ def bass_line(
                 for position, length, pitch in ((0.0, 1.4, root), (1.5, 0.45, root), (2.0, 1.4, fifth), (3.5, 0.45, fifth)):
                     t = float(bar_start + position)
                     if seg_start <= t < seg_end:
+                        events.append((t, length, pitch, velocity))
+        elif kind == "random8":
+            # A one- or two-bar eighth-grid riff drawn per piece: root on its first note, then chord tones.
+            for bar_start in np.arange(np.floor(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar):
+                steps = random_bars[int(bar_start // beats_per_bar) % len(random_bars)]
+                for k, position in enumerate(steps):
+                    t = float(bar_start + position)
+                    if not seg_start <= t < seg_end:
+                        continue
+                    following_step = steps[k + 1] if k + 1 < len(steps) else float(beats_per_bar)
+                    pitch = root if k == 0 or t == seg_start else int(_pick(rng, [root, fifth, tones[-1], min(root + 12, high)]))
+                    events.append((t, (following_step - position) * float(rng.uniform(0.4, 0.9)), min(pitch, high), velocity))
+            if seg_start not in [e[0] for e in events] and rng.random() < 0.5:
+                events.append((seg_start, 0.45, root, velocity))
+        elif kind == "tresillo":
+            cells = ((0.0, 1.3, root), (1.5, 1.3, fifth), (3.0, 0.9, min(root + 12, high)))
+            for bar_start in np.arange(np.floor(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar):
+                for position, length, pitch in cells:
+                    t = float(bar_start + position)
+                    if seg_start <= t < seg_end and position < beats_per_bar:
                         events.append((t, length, pitch, velocity))
         elif kind == "pedal_pulse":
             events = [(float(t), 0.35, root, velocity - (0 if k % 2 == 0 else 12)) for k, t in enumerate(np.arange(seg_start, seg_end - 1e-9, 0.5))]
