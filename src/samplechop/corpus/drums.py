@@ -127,8 +127,9 @@ def make_groove(rng: np.random.Generator, name: str, *, beats_per_bar: int) -> G
         toms = [(float(p), _pick(rng, [FLOOR_TOM, LOW_TOM]), 70 if p % 1 == 0 else 50) for p in np.arange(0, beats, 0.5)]
         return Groove(name, [toms + [(0.0, 35, 95), (2.0 if beats == 4 else 1.5, 35, 75)]], orchestral=True)
     if name == "random":
-        # Kicks on a drawn set of eighths, a snare, rim or clap on the backbeats or on drawn
-        # off-beats, and hats or a shaker: one bar, or two that differ in their kicks.
+        # Kicks on a drawn set of eighths, a snare, rim or clap on the backbeats or on 2-3
+        # drawn eighths after the downbeat, and hats, a shaker or a ride: one bar, or two
+        # that differ in their kicks.
         back = _pick(rng, [SNARE, SNARE, RIM, CLAP])
         if rng.random() < 0.7:
             backs = backbeats

@@ -146,8 +146,10 @@ def _bar_pattern(rng: np.random.Generator, pattern: str, beats: int) -> list[lis
 
 
 def _random_bar(rng: np.random.Generator, beats: int) -> list[tuple[float, float]]:
-    """A random comping bar on the eighth grid: 2-5 attacks, the downbeat not always among them,
-    each held nearly to the next (legato) or short (staccato)."""
+    """A random comping bar on the eighth grid: 2-5 attacks, the downbeat not always among them.
+
+    The attacks are all held nearly to the next one (legato) or all short (staccato).
+    """
     slots = np.arange(0, beats * 2)
     count = min(int(rng.integers(2, 6)), slots.size)
     positions = sorted(float(s) / 2 for s in rng.choice(slots, size=count, replace=False))
@@ -309,6 +311,7 @@ def bass_line(
         root = _nearest(segment.chord.root, centre, low, high)
         fifth = root + 7 if root + 7 <= high else root - 5
         tones = [_nearest(segment.chord.root + i, root + (i % 12), low, high) for i in segment.chord.intervals]
+        octave = root + 12 if root + 12 <= high else root  # a chord tone even at the top of the range
         following = _next_segment(segments, segment)
         events: list[tuple[float, float, int, int]] = []  # onset, length, pitch, velocity
         local = np.arange(seg_start, seg_end - 1e-9, 1.0)
@@ -352,7 +355,7 @@ def bass_line(
                     if seg_start <= t < seg_end:
                         events.append((t, length, pitch, velocity))
         elif kind == "random8":
-            # A one- or two-bar eighth-grid riff drawn per piece: root on its first note, then chord tones.
+            # A one- or two-bar eighth-grid riff drawn per piece: the root first in each chord, then chord tones.
             for bar_start in np.arange(np.floor(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar):
                 steps = random_bars[int(bar_start // beats_per_bar) % len(random_bars)]
                 for k, position in enumerate(steps):
@@ -360,17 +363,17 @@ def bass_line(
                     if not seg_start <= t < seg_end:
                         continue
                     following_step = steps[k + 1] if k + 1 < len(steps) else float(beats_per_bar)
-                    pitch = root if k == 0 or t == seg_start else int(_pick(rng, [root, fifth, tones[-1], min(root + 12, high)]))
+                    pitch = root if not events else int(_pick(rng, [root, fifth, tones[-1], octave]))
                     events.append((t, (following_step - position) * float(rng.uniform(0.4, 0.9)), min(pitch, high), velocity))
             if seg_start not in [e[0] for e in events] and rng.random() < 0.5:
                 events.append((seg_start, 0.45, root, velocity))
         elif kind == "tresillo":
-            cells = ((0.0, 1.3, root), (1.5, 1.3, fifth), (3.0, 0.9, min(root + 12, high)))
+            cells = ((0.0, 1.3, root), (1.5, 1.3, fifth), (3.0, 0.9, octave))
             for bar_start in np.arange(np.floor(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar):
                 for position, length, pitch in cells:
                     t = float(bar_start + position)
                     if seg_start <= t < seg_end and position < beats_per_bar:
-                        events.append((t, length, pitch, velocity))
+                        events.append((t, length, pitch if events else root, velocity))
         elif kind == "pedal_pulse":
             events = [(float(t), 0.35, root, velocity - (0 if k % 2 == 0 else 12)) for k, t in enumerate(np.arange(seg_start, seg_end - 1e-9, 0.5))]
         else:
