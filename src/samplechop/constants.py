@@ -43,6 +43,7 @@ def frame_rate(sr: int = SAMPLE_RATE, hop_length: int = HOP_LENGTH) -> float:
     """Analysis frames per second for a sample rate and hop."""
     return sr / hop_length
 
+
 #: Arithmetic of the network in training (``samplechop train --precision``):
 #: ``float32``, or ``bfloat16`` under PyTorch's CPU autocast (weights, gradients and
 #: the optimiser stay float32; validation runs in float32). On a CPU with native

@@ -273,6 +273,11 @@ def _nearest(pc: int, around: int, low: int, high: int) -> int:
     return min(candidates, key=lambda p: abs(p - around))
 
 
+def _bar_starts(start: float, end: float, beats_per_bar: int) -> np.ndarray:
+    """Start (beats) of every bar that overlaps ``[start, end)``, the bar holding ``start`` first."""
+    return np.arange(np.floor(start / beats_per_bar) * beats_per_bar, end, beats_per_bar)
+
+
 def _random_riff(rng: np.random.Generator, beats: int) -> list[float]:
     """Onsets (beats) of a random one-bar bass riff: 2-4 drawn eighths, mostly with the downbeat."""
     drawn = rng.choice(np.arange(1, beats * 2), size=int(rng.integers(2, 5)), replace=False)
@@ -325,7 +330,7 @@ def bass_line(
                     events.append((float(t + 1.5), 0.45, root + 12 if root + 12 <= high else fifth, velocity - 15))
         elif kind in ("syncopated", "funk"):
             steps = funk_steps if kind == "funk" else sync_steps
-            for bar_start in np.arange(np.floor(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar):
+            for bar_start in _bar_starts(seg_start, seg_end, beats_per_bar):
                 for k, position in enumerate(steps):
                     t = float(bar_start + position)
                     if not seg_start <= t < seg_end:
@@ -349,14 +354,14 @@ def bass_line(
                     pitch = int(_pick(rng, options)) if options else root
                 events.append((float(t), 0.9, int(np.clip(pitch, low, high)), velocity - 5 * (k % 2)))
         elif kind == "bossa":
-            for bar_start in np.arange(np.floor(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar):
+            for bar_start in _bar_starts(seg_start, seg_end, beats_per_bar):
                 for position, length, pitch in ((0.0, 1.4, root), (1.5, 0.45, root), (2.0, 1.4, fifth), (3.5, 0.45, fifth)):
                     t = float(bar_start + position)
                     if seg_start <= t < seg_end:
                         events.append((t, length, pitch, velocity))
         elif kind == "random8":
             # A one- or two-bar eighth-grid riff drawn per piece: the root first in each chord, then chord tones.
-            for bar_start in np.arange(np.floor(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar):
+            for bar_start in _bar_starts(seg_start, seg_end, beats_per_bar):
                 steps = random_bars[int(bar_start // beats_per_bar) % len(random_bars)]
                 for k, position in enumerate(steps):
                     t = float(bar_start + position)
@@ -364,12 +369,12 @@ def bass_line(
                         continue
                     following_step = steps[k + 1] if k + 1 < len(steps) else float(beats_per_bar)
                     pitch = root if not events else int(_pick(rng, [root, fifth, tones[-1], octave]))
-                    events.append((t, (following_step - position) * float(rng.uniform(0.4, 0.9)), min(pitch, high), velocity))
+                    events.append((t, (following_step - position) * float(rng.uniform(0.4, 0.9)), pitch, velocity))
             if seg_start not in [e[0] for e in events] and rng.random() < 0.5:
                 events.append((seg_start, 0.45, root, velocity))
         elif kind == "tresillo":
             cells = ((0.0, 1.3, root), (1.5, 1.3, fifth), (3.0, 0.9, octave))
-            for bar_start in np.arange(np.floor(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar):
+            for bar_start in _bar_starts(seg_start, seg_end, beats_per_bar):
                 for position, length, pitch in cells:
                     t = float(bar_start + position)
                     if seg_start <= t < seg_end and position < beats_per_bar:
@@ -419,7 +424,7 @@ def stabs(
         elif kind == "push" and segment.start - 0.5 >= start and rng.random() < 0.6:
             times = [segment.start - 0.5]
         elif kind == "riff":
-            for bar_start in np.arange(np.floor(max(segment.start, start) / beats_per_bar) * beats_per_bar, min(segment.end, end), beats_per_bar):
+            for bar_start in _bar_starts(max(segment.start, start), min(segment.end, end), beats_per_bar):
                 times += [bar_start + p for p in riff if max(segment.start, start) <= bar_start + p < min(segment.end, end)]
         for t in times:
             for pitch in pitches:
