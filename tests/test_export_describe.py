@@ -12,7 +12,7 @@ from samplechop.export.describe import (
     estimate_tempo,
     levels,
 )
-from samplechop.features import DEFAULT_FEATURES, compute_features
+from samplechop.features import log_spectrogram
 
 from conftest import chord_track, click_track
 
@@ -22,7 +22,7 @@ FRAME_RATE = 22050 / 512
 @pytest.mark.parametrize("bpm", [72, 93, 128, 170])
 def test_tempo_of_a_click_track(bpm):
     times = np.arange(0.25, 15.0, 60.0 / bpm)
-    features = compute_features(click_track(times, duration=15.0), DEFAULT_FEATURES)
+    features = log_spectrogram(click_track(times, duration=15.0))
     assert estimate_tempo(features, frame_rate=FRAME_RATE) == pytest.approx(bpm, rel=0.02)
 
 
@@ -42,7 +42,7 @@ CADENCES = {
 @pytest.mark.parametrize("key", sorted(CADENCES))
 def test_key_and_pitch_classes_of_a_cadence(key):
     y = chord_track([0, 2, 4, 6], CADENCES[key], duration=8.0)
-    folded = chroma(compute_features(y, DEFAULT_FEATURES))
+    folded = chroma(log_spectrogram(y))  # what describe_result folds: one short FFT
     assert folded.shape[1] == 12
     found, strength = estimate_key(folded)
     assert found == key and 0 < strength <= 1

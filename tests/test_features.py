@@ -50,3 +50,42 @@ def test_harmonic_spectra_separate_chords_and_ignore_clicks():
     distance = lambda a, b: np.linalg.norm(spectra[a] - spectra[b])  # noqa: E731
     assert distance(0, 2) < 0.5 * distance(0, 1)
     np.testing.assert_allclose(np.linalg.norm(spectra, axis=1), 1.0, rtol=1e-5)
+
+
+LOW = {"n_fft_low": 8192, "low_bins": 24}
+
+
+def test_low_bands_resolve_every_bass_semitone():
+    sr = constants.SAMPLE_RATE
+    t = np.arange(2 * sr) / sr
+    found_long, found_short = [], []
+    for midi in range(37, 60):  # C#2 .. B3: the bands the longer FFT serves
+        y = np.sin(2 * np.pi * 440 * 2 ** ((midi - 69) / 12) * t).astype(np.float32)
+        found_long.append(int(np.argmax(features.log_spectrogram(y, **LOW)[30:-30, :24].mean(axis=0))))
+        found_short.append(int(np.argmax(features.log_spectrogram(y)[30:-30, :24].mean(axis=0))))
+    expected = [midi - 36 for midi in range(37, 60)]
+    assert found_long == expected
+    assert found_short != expected  # a 2048-point FFT cannot tell these semitones apart
+
+
+def test_low_bands_leave_the_upper_bands_and_chunking_alone():
+    rng = np.random.default_rng(3)
+    y = rng.standard_normal(constants.HOP_LENGTH * 4200 + 5).astype(np.float32)
+    plain, low = features.log_spectrogram(y), features.log_spectrogram(y, **LOW)
+    assert low.shape == plain.shape
+    np.testing.assert_array_equal(low[:, 24:], plain[:, 24:])
+    # the resampled short STFT stands for an 8192-point FFT at the full rate (chunk edge at 4096)
+    whole = features.stft_magnitude(y, n_fft=8192, start_frame=4090, stop_frame=4100)
+    weights = features.semitone_filterbank(n_fft=8192)[:, :24] * (constants.N_FFT / 8192)
+    np.testing.assert_allclose(low[4090:4100, :24], np.log1p(whole @ weights), atol=2e-3)
+
+
+def test_low_bands_settings_are_checked():
+    with pytest.raises(ParameterError, match="low_bins"):
+        features.log_spectrogram(np.zeros(4096, np.float32), n_fft_low=8192, low_bins=85)
+    with pytest.raises(ParameterError, match="even"):
+        features.log_spectrogram(np.zeros(4096, np.float32), n_fft_low=5001, low_bins=24)
+    # frame sizes that resample by less still give one row per frame
+    for n_fft_low in (5000, 4096, 2050):
+        spec = features.log_spectrogram(np.ones(4096, np.float32), n_fft_low=n_fft_low, low_bins=24)
+        assert spec.shape == (9, constants.N_BINS)

@@ -164,12 +164,16 @@ class Analysis:
 
     @cached_property
     def semitone_spectrogram(self) -> np.ndarray:
-        """The semitone spectrogram of the analysis signal: the model's features for
-        ``logspec`` models, computed once on first use for models that read others."""
+        """The semitone spectrogram of the analysis signal, all bands from one short
+        FFT, for attacks and harmonic spectra: the model's features for ``logspec``
+        models without a longer window for their low bands (whose 371 ms window
+        would announce an attack up to 190 ms early), computed once on first use
+        for other models."""
         config = self.model.features
-        if config["kind"] == "logspec":
+        if config["kind"] == "logspec" and not config.get("low_bins"):
             return self.features
-        return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=N_FFT)
+        n_fft = int(config.get("n_fft", N_FFT)) if config["kind"] == "logspec" else N_FFT
+        return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=n_fft)
 
     @cached_property
     def first_attack(self) -> Optional[float]:

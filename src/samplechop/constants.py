@@ -13,6 +13,13 @@ HOP_LENGTH = 512
 #: FFT size of the short-time Fourier transform behind the log-frequency spectrogram.
 N_FFT = 2048
 
+#: Frame size (samples at :data:`SAMPLE_RATE`) of the longer window of the lowest bands,
+#: whose semitones a :data:`N_FFT`-point FFT cannot tell apart (2.7 Hz bins, 371 ms).
+N_FFT_LOW = 8192
+
+#: Number of semitone bins, from :data:`FMIN` up (C2 .. B3), taken from the longer window.
+LOW_BINS = 24
+
 #: Lowest centre frequency of the semitone filterbank (C2, Hz).
 FMIN = 65.40639132514966
 

@@ -45,10 +45,14 @@ DEFAULT_FEATURES: dict[str, Any] = {
     "fmin": constants.FMIN,
     "n_bins": constants.N_BINS,
     "bins_per_octave": constants.BINS_PER_OCTAVE,
+    "n_fft_low": constants.N_FFT_LOW,
+    "low_bins": constants.LOW_BINS,
 }
 
 #: Feature settings of the original (seed) design.
-SEED_FEATURES: dict[str, Any] = dict(DEFAULT_FEATURES, kind="cqt_sum")
+SEED_FEATURES: dict[str, Any] = {
+    key: value for key, value in DEFAULT_FEATURES.items() if key not in ("n_fft_low", "low_bins")
+} | {"kind": "cqt_sum"}
 
 #: Frames transformed per chunk, to bound memory on long files.
 _CHUNK_FRAMES = 4096
@@ -139,6 +143,23 @@ def stft_magnitude(
     return np.abs(spectrum).astype(np.float32, copy=False)
 
 
+def _low_band_factor(sr: float, hop_length: int, n_fft_low: int, fmin: float, low_bins: int,
+                     bins_per_octave: int) -> int:
+    """Largest power-of-two resampling factor for the low bands' STFT (see :func:`log_spectrogram`).
+
+    The bands' top edge (the centre of the band above them) must stay below 90% of
+    the new Nyquist frequency, inside the resampler's pass band.
+    """
+    if n_fft_low % 2 or n_fft_low < 16:
+        raise ParameterError(f"n_fft_low={n_fft_low} must be an even frame size of at least 16 samples")
+    top = fmin * 2.0 ** (low_bins / bins_per_octave)
+    factor = 1
+    while (n_fft_low % (4 * factor) == 0 and n_fft_low // (2 * factor) >= 16
+           and hop_length % (2 * factor) == 0 and 0.9 * sr / (4 * factor) > top):
+        factor *= 2
+    return factor
+
+
 def log_spectrogram(
     y: np.ndarray,
     *,
@@ -148,10 +169,29 @@ def log_spectrogram(
     fmin: float = constants.FMIN,
     n_bins: int = constants.N_BINS,
     bins_per_octave: int = constants.BINS_PER_OCTAVE,
+    n_fft_low: int | None = None,
+    low_bins: int = 0,
 ) -> np.ndarray:
     """Log-magnitude semitone spectrogram (the ``"logspec"`` feature).
 
     Computed in chunks of frames, so the full STFT is never held in memory.
+
+    Parameters
+    ----------
+    n_fft_low : int, optional
+        Frame size (samples at ``sr``) of a second, longer STFT for the lowest
+        ``low_bins`` bands, whose semitones lie closer together than the bins of an
+        ``n_fft``-point FFT (at 22.05 kHz and 2048 points, below about C4): there
+        it resolves the bass's pitch at the cost of time resolution. It is
+        computed on the signal resampled (soxr) by the largest power of two that
+        keeps these bands well below the new Nyquist frequency and divides
+        ``n_fft_low`` and ``hop_length``, with frames of ``n_fft_low / factor``
+        points: the same frequency bins and window length as an
+        ``n_fft_low``-point FFT at ``sr``, at a small fraction of its cost.
+        Magnitudes are scaled to those of an ``n_fft``-point FFT, so a steady
+        sinusoid gives the same band value in both STFTs.
+    low_bins : int
+        Number of bands, from ``fmin`` up, taken from the longer STFT.
 
     Returns
     -------
@@ -161,13 +201,33 @@ def log_spectrogram(
         sr=sr, n_fft=n_fft, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave
     )
     total = n_frames(len(y), hop_length=hop_length)
+    low_bins = int(low_bins) if n_fft_low else 0
+    if not 0 <= low_bins <= n_bins:
+        raise ParameterError(f"low_bins={low_bins} must lie in [0, n_bins={n_bins}]")
+    if low_bins:
+        factor = _low_band_factor(sr, hop_length, int(n_fft_low), fmin, low_bins, bins_per_octave)
+        low_fft = int(n_fft_low) // factor
+        low_weights = semitone_filterbank(
+            sr=sr / factor, n_fft=low_fft, fmin=fmin, n_bins=low_bins, bins_per_octave=bins_per_octave
+        ) * np.float32(n_fft / low_fft)
+        import soxr
+
+        y_low = np.zeros(len(y) // factor + 1, dtype=np.float32)
+        resampled = soxr.resample(np.asarray(y, dtype=np.float32), sr, sr / factor, quality="HQ")
+        y_low[: min(len(resampled), len(y_low))] = resampled[: len(y_low)]
     out = np.empty((total, n_bins), dtype=np.float32)
     for start in range(0, total, _CHUNK_FRAMES):
         stop = min(start + _CHUNK_FRAMES, total)
         magnitude = stft_magnitude(
             y, n_fft=n_fft, hop_length=hop_length, start_frame=start, stop_frame=stop
         )
-        np.log1p(magnitude @ weights, out=out[start:stop])
+        bands = magnitude @ weights
+        if low_bins:
+            low = stft_magnitude(
+                y_low, n_fft=low_fft, hop_length=hop_length // factor, start_frame=start, stop_frame=stop
+            )
+            bands[:, :low_bins] = low @ low_weights
+        np.log1p(bands, out=out[start:stop])
     return out
 
 

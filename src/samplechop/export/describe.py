@@ -350,8 +350,13 @@ def describe_result(
             for chop in result.chops
         ]
     analysis = result.analysis
-    features = analysis.features if analysis is not None else None
     config = analysis.model.features if analysis is not None else {}
+    features = None
+    if analysis is not None:
+        # logspec models: the spectrogram of one short FFT (the network's low bands may
+        # come from a longer window, which would blur onsets and weigh the bass more)
+        logspec = config.get("kind", "logspec") == "logspec"
+        features = analysis.semitone_spectrogram if logspec else analysis.features
     frame_rate = analysis.frame_rate if analysis is not None else 1.0
     return describe(
         features,

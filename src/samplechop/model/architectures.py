@@ -39,6 +39,7 @@ def default_architecture() -> dict[str, Any]:
         "channels": 96,
         "kernel_size": 3,
         "dilations": [1, 2, 4, 8, 16, 32, 64, 1, 2, 4, 8, 16, 32],
+        "pitch_skip": True,
     }
 
 
@@ -54,6 +55,8 @@ def _chopnet_forward(x: np.ndarray, params: Params, arch: Mapping[str, Any]) -> 
         h = max_pool_bins(h, int(arch["pool"]))
     frames = h.shape[0]
     h = np.ascontiguousarray(h.transpose(0, 2, 1)).reshape(frames, -1)
+    if arch.get("pitch_skip", False):
+        h = np.concatenate([h, x], axis=1)
     h = relu(conv1d(h, params["project.weight"], params["project.bias"]))
     for index, dilation in enumerate(arch["dilations"]):
         r = relu(conv1d(h, params[f"blocks.{index}.dilated.weight"],

@@ -35,19 +35,26 @@ class ResidualBlock(nn.Module):
 
 
 class ChopNet(nn.Module):
-    """2-D convolutional front end on the semitone spectrogram, then a dilated TCN."""
+    """2-D convolutional front end on the semitone spectrogram, then a dilated TCN.
+
+    With ``pitch_skip`` the input frame itself, at semitone resolution, joins the
+    pooled front end's output before the projection to the temporal stack.
+    """
 
     def __init__(self, n_features: int, *, front_channels: list[int], pool: int, channels: int,
-                 kernel_size: int, dilations: list[int], dropout: float = 0.1, **_: Any) -> None:
+                 kernel_size: int, dilations: list[int], dropout: float = 0.1,
+                 pitch_skip: bool = False, **_: Any) -> None:
         super().__init__()
         self.pool = pool
+        self.pitch_skip = bool(pitch_skip)
         layers = []
         bins, previous = n_features, 1
         for width in front_channels:
             layers.append(nn.Conv2d(previous, width, 3, padding=1))
             previous, bins = width, bins // pool
         self.front = nn.ModuleList(layers)
-        self.project = nn.Conv1d(previous * bins, channels, 1)
+        skip = n_features if self.pitch_skip else 0
+        self.project = nn.Conv1d(previous * bins + skip, channels, 1)
         self.blocks = nn.ModuleList(
             ResidualBlock(channels, kernel_size, int(d), dropout) for d in dilations
         )
@@ -60,6 +67,8 @@ class ChopNet(nn.Module):
             h = F.max_pool2d(h, kernel_size=(1, self.pool))
         batch, width, frames, bins = h.shape
         h = h.permute(0, 1, 3, 2).reshape(batch, width * bins, frames)
+        if self.pitch_skip:
+            h = torch.cat([h, x.transpose(1, 2)], dim=1)
         h = F.relu(self.project(h))
         for block in self.blocks:
             h = block(h)
