@@ -172,8 +172,10 @@ class Analysis:
         config = self.model.features
         if config["kind"] == "logspec" and not config.get("low_bins"):
             return self.features
-        n_fft = int(config.get("n_fft", N_FFT)) if config["kind"] == "logspec" else N_FFT
-        return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=n_fft)
+        if config["kind"] == "logspec":
+            plain = {key: value for key, value in config.items() if key not in ("kind", "n_fft_low", "low_bins")}
+            return log_spectrogram(self.y, **plain)
+        return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=N_FFT)
 
     @cached_property
     def first_attack(self) -> Optional[float]:

@@ -6,7 +6,9 @@ Two feature kinds, named in every model's configuration:
     A log-magnitude spectrogram on semitone-spaced bands: a short-time Fourier
     transform mapped through triangular filters centred on the semitones from
     ``fmin`` (C2), then ``log1p``. It carries the harmony (which notes sound) the way a
-    CQT does, at a fraction of the cost: one FFT per frame and a matrix product.
+    CQT does, at a fraction of the cost: one FFT per frame and a matrix product
+    (and, with ``n_fft_low``, a longer window for the lowest bands, computed on the
+    signal resampled so that it costs little more).
     Frame ``t`` is centred on sample ``t * hop_length``.
 ``"cqt_sum"``
     The original design's feature: librosa's constant-Q transform, ``log1p`` of its

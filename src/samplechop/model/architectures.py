@@ -3,7 +3,9 @@
 ``chopnet`` (the default)
     A 2-D convolutional front end over the semitone spectrogram (it sees which notes
     sound, and is nearly invariant to transposition), pooled over bins, projected to
-    a sequence of ``channels`` values per frame, then a stack of residual dilated
+    a sequence of ``channels`` values per frame (with ``pitch_skip``, together with
+    the input frame itself at semitone resolution, which is not transposition
+    invariant), then a stack of residual dilated
     temporal convolutions (dilations 1, 2, 4, ..., 64, then 1, 2, ..., 32 again) that
     gives each frame about +-4.5 s of context in both directions, and a per-frame
     logistic output.
