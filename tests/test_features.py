@@ -89,3 +89,15 @@ def test_low_bands_settings_are_checked():
     for n_fft_low in (5000, 4096, 2050):
         spec = features.log_spectrogram(np.ones(4096, np.float32), n_fft_low=n_fft_low, low_bins=24)
         assert spec.shape == (9, constants.N_BINS)
+
+
+def test_features_and_one_fft_share_the_short_stft_and_agree_with_each_path():
+    y = np.random.default_rng(4).standard_normal(constants.HOP_LENGTH * 900).astype(np.float32)
+    config = dict(features.DEFAULT_FEATURES)
+    found, one_fft = features.features_and_one_fft(y, config)
+    np.testing.assert_array_equal(found, features.compute_features(y, config))
+    np.testing.assert_array_equal(one_fft, features.log_spectrogram(y))
+    assert not np.array_equal(found[:, :constants.LOW_BINS], one_fft[:, :constants.LOW_BINS])
+    plain = {key: value for key, value in config.items() if key not in ("n_fft_low", "low_bins")}
+    found, one_fft = features.features_and_one_fft(y, plain)
+    assert found is one_fft

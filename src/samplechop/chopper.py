@@ -27,7 +27,8 @@ from .attacks import first_attack
 from .constants import N_FFT
 from .diversify import maximal_average_diversification, pairwise_distances
 from .exceptions import AudioError, ParameterError
-from .features import compute_features, harmonic_spectra, log_spectrogram
+from .features import (compute_features, features_and_one_fft, harmonic_spectra, log_spectrogram,
+                       one_fft_settings)
 from .model import ChopModel, load_model
 from .levels import RELEASE_DROP_DB, release_mask
 from .postprocess import candidates as find_candidates
@@ -147,6 +148,10 @@ class Analysis:
     features : np.ndarray [shape=(frames, feature_size)]
         The model's input features (for ``logspec`` models, the semitone
         spectrogram: exporters derive tempo, key and pitch from it).
+    one_fft_spectrogram : np.ndarray [shape=(frames, n_bins)], optional
+        For models whose low bands come from a longer window: the same spectrogram
+        with every band from the short FFT, computed by :func:`analyse` on the way
+        to the features (see :attr:`semitone_spectrogram`).
     """
 
     info: audio.AudioInfo
@@ -156,6 +161,7 @@ class Analysis:
     frame_rate: float
     model: ChopModel
     features: np.ndarray
+    one_fft_spectrogram: Optional[np.ndarray] = None
 
     @property
     def times(self) -> np.ndarray:
@@ -170,11 +176,12 @@ class Analysis:
         would announce an attack up to 190 ms early), computed once on first use
         for other models."""
         config = self.model.features
+        if self.one_fft_spectrogram is not None:
+            return self.one_fft_spectrogram
         if config["kind"] == "logspec" and not config.get("low_bins"):
             return self.features
         if config["kind"] == "logspec":
-            plain = {key: value for key, value in config.items() if key not in ("kind", "n_fft_low", "low_bins")}
-            return log_spectrogram(self.y, **plain)
+            return log_spectrogram(self.y, **one_fft_settings(config))
         return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=N_FFT)
 
     @cached_property
@@ -255,7 +262,12 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
             f"({min_frames / frame_rate:.2f} s)"
         )
     y = y / np.float32(peak)
-    features = compute_features(y, config)
+    one_fft = None
+    if config["kind"] == "logspec" and config.get("low_bins"):
+        # one short STFT serves the network's features and the attacks (see semitone_spectrogram)
+        features, one_fft = features_and_one_fft(y, config)
+    else:
+        features = compute_features(y, config)
     if progress and info.duration >= LONG_FILE:
         from tqdm import tqdm
 
@@ -265,7 +277,7 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
     else:
         activations = model.predict(features)
     return Analysis(info=info, y=y, sr=sr, activations=activations, frame_rate=frame_rate, model=model,
-                    features=features)
+                    features=features, one_fft_spectrogram=one_fft)
 
 
 def _candidate_limit(settings: ChopSettings) -> int:

@@ -34,6 +34,9 @@ __all__ = [
     "log_spectrogram",
     "cqt_sum",
     "compute_features",
+    "low_band_spectrogram",
+    "one_fft_settings",
+    "features_and_one_fft",
     "n_frames",
     "feature_size",
 ]
@@ -202,35 +205,96 @@ def log_spectrogram(
     weights = semitone_filterbank(
         sr=sr, n_fft=n_fft, fmin=fmin, n_bins=n_bins, bins_per_octave=bins_per_octave
     )
-    total = n_frames(len(y), hop_length=hop_length)
     low_bins = int(low_bins) if n_fft_low else 0
     if not 0 <= low_bins <= n_bins:
         raise ParameterError(f"low_bins={low_bins} must lie in [0, n_bins={n_bins}]")
-    if low_bins:
-        factor = _low_band_factor(sr, hop_length, int(n_fft_low), fmin, low_bins, bins_per_octave)
-        low_fft = int(n_fft_low) // factor
-        low_weights = semitone_filterbank(
-            sr=sr / factor, n_fft=low_fft, fmin=fmin, n_bins=low_bins, bins_per_octave=bins_per_octave
-        ) * np.float32(n_fft / low_fft)
-        import soxr
-
-        y_low = np.zeros(len(y) // factor + 1, dtype=np.float32)
-        resampled = soxr.resample(np.asarray(y, dtype=np.float32), sr, sr / factor, quality="HQ")
-        y_low[: min(len(resampled), len(y_low))] = resampled[: len(y_low)]
+    total = n_frames(len(y), hop_length=hop_length)
     out = np.empty((total, n_bins), dtype=np.float32)
     for start in range(0, total, _CHUNK_FRAMES):
         stop = min(start + _CHUNK_FRAMES, total)
         magnitude = stft_magnitude(
             y, n_fft=n_fft, hop_length=hop_length, start_frame=start, stop_frame=stop
         )
-        bands = magnitude @ weights
-        if low_bins:
-            low = stft_magnitude(
-                y_low, n_fft=low_fft, hop_length=hop_length // factor, start_frame=start, stop_frame=stop
-            )
-            bands[:, :low_bins] = low @ low_weights
-        np.log1p(bands, out=out[start:stop])
+        np.log1p(magnitude @ weights, out=out[start:stop])
+    if low_bins:
+        out[:, :low_bins] = low_band_spectrogram(
+            y, sr=sr, hop_length=hop_length, n_fft=n_fft, fmin=fmin, bins_per_octave=bins_per_octave,
+            n_fft_low=int(n_fft_low), low_bins=low_bins,
+        )
     return out
+
+
+def low_band_spectrogram(
+    y: np.ndarray,
+    *,
+    sr: int,
+    hop_length: int,
+    n_fft: int,
+    fmin: float,
+    bins_per_octave: int,
+    n_fft_low: int,
+    low_bins: int,
+) -> np.ndarray:
+    """The lowest ``low_bins`` bands of :func:`log_spectrogram` from its longer window.
+
+    Separate so that a caller holding the one-FFT spectrogram (the chopper, which
+    needs it for attacks) replaces its low bands without a second short STFT.
+
+    Returns
+    -------
+    bands : np.ndarray [shape=(frames, low_bins), dtype=float32]
+        ``log1p`` of the band magnitudes, scaled to those of an ``n_fft``-point FFT.
+    """
+    import soxr
+
+    factor = _low_band_factor(sr, hop_length, int(n_fft_low), fmin, low_bins, bins_per_octave)
+    low_fft = int(n_fft_low) // factor
+    weights = semitone_filterbank(
+        sr=sr / factor, n_fft=low_fft, fmin=fmin, n_bins=low_bins, bins_per_octave=bins_per_octave
+    ) * np.float32(n_fft / low_fft)
+    y_low = np.zeros(len(y) // factor + 1, dtype=np.float32)
+    resampled = soxr.resample(np.asarray(y, dtype=np.float32), sr, sr / factor, quality="HQ")
+    y_low[: min(len(resampled), len(y_low))] = resampled[: len(y_low)]
+    total = n_frames(len(y), hop_length=hop_length)
+    out = np.empty((total, low_bins), dtype=np.float32)
+    for start in range(0, total, _CHUNK_FRAMES):
+        stop = min(start + _CHUNK_FRAMES, total)
+        magnitude = stft_magnitude(
+            y_low, n_fft=low_fft, hop_length=hop_length // factor, start_frame=start, stop_frame=stop
+        )
+        np.log1p(magnitude @ weights, out=out[start:stop])
+    return out
+
+
+def one_fft_settings(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Keyword arguments of :func:`log_spectrogram` for a ``logspec`` configuration's
+    spectrogram with every band from the one short FFT (no longer low window)."""
+    return {key: value for key, value in config.items() if key not in ("kind", "n_fft_low", "low_bins")}
+
+
+def features_and_one_fft(y: np.ndarray, config: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """A ``logspec`` configuration's features and its one-FFT spectrogram, sharing the short STFT.
+
+    Returns
+    -------
+    features : np.ndarray [shape=(frames, n_bins), dtype=float32]
+        As :func:`compute_features` gives them.
+    one_fft : np.ndarray [shape=(frames, n_bins), dtype=float32]
+        Every band from the short FFT (the same array as ``features`` when the
+        configuration has no longer low window).
+    """
+    settings = one_fft_settings(config)
+    one_fft = log_spectrogram(y, **settings)
+    low_bins = int(config.get("low_bins", 0)) if config.get("n_fft_low") else 0
+    if not low_bins:
+        return one_fft, one_fft
+    features = one_fft.copy()
+    features[:, :low_bins] = low_band_spectrogram(
+        y, sr=settings["sr"], hop_length=settings["hop_length"], n_fft=settings["n_fft"],
+        fmin=settings["fmin"], bins_per_octave=settings["bins_per_octave"],
+        n_fft_low=int(config["n_fft_low"]), low_bins=low_bins,
+    )
+    return features, one_fft
 
 
 def cqt_sum(
