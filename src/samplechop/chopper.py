@@ -171,16 +171,16 @@ class Analysis:
     @cached_property
     def semitone_spectrogram(self) -> np.ndarray:
         """The semitone spectrogram of the analysis signal, all bands from one short
-        FFT, for attacks and harmonic spectra: the model's features for ``logspec``
-        models without a longer window for their low bands (whose 371 ms window
-        would announce an attack up to 190 ms early), computed once on first use
-        for other models."""
+        FFT, for attacks and harmonic spectra: the one :func:`analyse` kept for models
+        with a longer window for their low bands (whose 371 ms window would announce
+        an attack up to 190 ms early), the model's features for other ``logspec``
+        models, computed once on first use for models that read others."""
         config = self.model.features
         if self.one_fft_spectrogram is not None:
             return self.one_fft_spectrogram
         if config["kind"] == "logspec" and not config.get("low_bins"):
             return self.features
-        if config["kind"] == "logspec":
+        if config["kind"] == "logspec":  # an Analysis built without analyse()
             return log_spectrogram(self.y, **one_fft_settings(config))
         return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=N_FFT)
 

@@ -41,6 +41,9 @@ __all__ = [
     "feature_size",
 ]
 
+#: Settings of the longer window of the low bands (see :func:`log_spectrogram`).
+_LOW_WINDOW_KEYS = ("n_fft_low", "low_bins")
+
 #: Feature settings of the default model.
 DEFAULT_FEATURES: dict[str, Any] = {
     "kind": "logspec",
@@ -56,7 +59,7 @@ DEFAULT_FEATURES: dict[str, Any] = {
 
 #: Feature settings of the original (seed) design.
 SEED_FEATURES: dict[str, Any] = {
-    key: value for key, value in DEFAULT_FEATURES.items() if key not in ("n_fft_low", "low_bins")
+    key: value for key, value in DEFAULT_FEATURES.items() if key not in _LOW_WINDOW_KEYS
 } | {"kind": "cqt_sum"}
 
 #: Frames transformed per chunk, to bound memory on long files.
@@ -269,7 +272,7 @@ def low_band_spectrogram(
 def one_fft_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     """Keyword arguments of :func:`log_spectrogram` for a ``logspec`` configuration's
     spectrogram with every band from the one short FFT (no longer low window)."""
-    return {key: value for key, value in config.items() if key not in ("kind", "n_fft_low", "low_bins")}
+    return {key: value for key, value in config.items() if key != "kind" and key not in _LOW_WINDOW_KEYS}
 
 
 def features_and_one_fft(y: np.ndarray, config: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
