@@ -40,6 +40,19 @@ def test_reads_every_format_and_cuts_losslessly(tmp_path, name, fmt, subtype):
         assert written.subtype == "PCM_24"
 
 
+@pytest.mark.parametrize("subtype, dtype", [("PCM_16", np.int16), ("PCM_24", np.int32), ("FLOAT", np.float32)])
+def test_wav_encoded_in_memory_equals_the_one_libsndfile_writes(tmp_path, monkeypatch, subtype, dtype):
+    data = audio.from_float(_tone(44100, seconds=0.3) * 0.9, np.dtype(dtype), subtype=subtype)
+    audio.write_wav(tmp_path / "memory.wav", data, sr=44100, subtype=subtype)
+    monkeypatch.setattr(audio, "_ENCODE_IN_MEMORY", 0)  # every chop too long for memory
+    audio.write_wav(tmp_path / "direct.wav", data, sr=44100, subtype=subtype)
+    assert (tmp_path / "memory.wav").read_bytes() == (tmp_path / "direct.wav").read_bytes()
+    back, sr = sf.read(tmp_path / "memory.wav", dtype=np.dtype(dtype).name)
+    assert sr == 44100 and sf.info(tmp_path / "memory.wav").subtype == subtype
+    np.testing.assert_array_equal(back, data)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["direct.wav", "memory.wav"]
+
+
 @pytest.mark.parametrize("sr", [8000, 11025, 48000, 96000, 192000])
 def test_any_rate_and_many_channels(tmp_path, sr):
     path = tmp_path / "x.wav"

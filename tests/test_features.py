@@ -34,6 +34,9 @@ def test_frames_and_chunking_agree():
     whole = features.stft_magnitude(y, start_frame=4090, stop_frame=4100)
     expected = np.log1p(whole @ features.semitone_filterbank())
     np.testing.assert_allclose(spec[4090:4100], expected, rtol=1e-5, atol=1e-6)
+    # the spectrogram computes only the bins its filters weigh: the lowest ones, unchanged
+    lowest = features.stft_magnitude(y, start_frame=4090, stop_frame=4100, n_freqs=300)
+    np.testing.assert_array_equal(lowest, whole[:, :300])
 
 
 def test_harmonic_spectra_separate_chords_and_ignore_clicks():

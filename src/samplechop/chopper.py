@@ -251,7 +251,7 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
     config = model.features
     sr = int(config["sr"])
     y, info = audio.load_analysis(path, sr=sr)
-    peak = float(np.max(np.abs(y))) if y.size else 0.0
+    peak = max(float(y.max()), -float(y.min())) if y.size else 0.0  # no |y| copy
     if peak < SILENCE_PEAK:
         raise AudioError(f"{info.path}: is silent (peak below -90 dBFS): nothing to chop")
     min_frames = model.min_frames
@@ -261,7 +261,7 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
             f"{info.path}: is {info.duration:.2f} s long, shorter than the model's context "
             f"({min_frames / frame_rate:.2f} s)"
         )
-    y = y / np.float32(peak)
+    np.divide(y, np.float32(peak), out=y)  # in place: load_analysis gave a fresh array
     one_fft = None
     if config["kind"] == "logspec" and config.get("low_bins"):
         # one short STFT serves the network's features and the attacks (see semitone_spectrogram)

@@ -115,7 +115,7 @@ def semitone_filterbank(
 
 def stft_magnitude(
     y: np.ndarray, *, n_fft: int = constants.N_FFT, hop_length: int = constants.HOP_LENGTH,
-    start_frame: int = 0, stop_frame: int | None = None,
+    start_frame: int = 0, stop_frame: int | None = None, n_freqs: int | None = None,
 ) -> np.ndarray:
     """Magnitude of the short-time Fourier transform, Hann window, centred frames.
 
@@ -127,16 +127,20 @@ def stft_magnitude(
         Frame size and hop in samples.
     start_frame, stop_frame : int
         Compute only frames ``[start_frame, stop_frame)`` (default: all).
+    n_freqs : int, optional
+        Keep only the lowest ``n_freqs`` frequency bins (default: all
+        ``1 + n_fft // 2``), e.g. those a filterbank uses.
 
     Returns
     -------
-    magnitude : np.ndarray [shape=(frames, 1 + n_fft // 2), dtype=float32]
+    magnitude : np.ndarray [shape=(frames, n_freqs), dtype=float32]
     """
     total = n_frames(len(y), hop_length=hop_length)
     stop_frame = total if stop_frame is None else min(int(stop_frame), total)
     start_frame = max(0, int(start_frame))
+    n_freqs = 1 + n_fft // 2 if n_freqs is None else min(int(n_freqs), 1 + n_fft // 2)
     if stop_frame <= start_frame:
-        return np.zeros((0, 1 + n_fft // 2), dtype=np.float32)
+        return np.zeros((0, n_freqs), dtype=np.float32)
     half = n_fft // 2
     first = start_frame * hop_length - half
     last = (stop_frame - 1) * hop_length + half
@@ -148,7 +152,13 @@ def stft_magnitude(
     import scipy.fft
 
     spectrum = scipy.fft.rfft(frames * window, axis=1, workers=_FFT_WORKERS)
-    return np.abs(spectrum).astype(np.float32, copy=False)
+    return np.abs(spectrum[:, :n_freqs]).astype(np.float32, copy=False)
+
+
+def _filtered_freqs(weights: np.ndarray) -> int:
+    """Number of FFT bins up to the highest one a filterbank weighs (the rest need no magnitude)."""
+    rows = np.flatnonzero(weights.any(axis=1))
+    return int(rows[-1]) + 1 if rows.size else 1
 
 
 def _low_band_factor(sr: float, hop_length: int, n_fft_low: int, fmin: float, low_bins: int,
@@ -211,14 +221,15 @@ def log_spectrogram(
     low_bins = int(low_bins) if n_fft_low else 0
     if not 0 <= low_bins <= n_bins:
         raise ParameterError(f"low_bins={low_bins} must lie in [0, n_bins={n_bins}]")
+    used = _filtered_freqs(weights)
     total = n_frames(len(y), hop_length=hop_length)
     out = np.empty((total, n_bins), dtype=np.float32)
     for start in range(0, total, _CHUNK_FRAMES):
         stop = min(start + _CHUNK_FRAMES, total)
         magnitude = stft_magnitude(
-            y, n_fft=n_fft, hop_length=hop_length, start_frame=start, stop_frame=stop
+            y, n_fft=n_fft, hop_length=hop_length, start_frame=start, stop_frame=stop, n_freqs=used
         )
-        np.log1p(magnitude @ weights, out=out[start:stop])
+        np.log1p(magnitude @ weights[:used], out=out[start:stop])
     if low_bins:
         out[:, :low_bins] = low_band_spectrogram(
             y, sr=sr, hop_length=hop_length, n_fft=n_fft, fmin=fmin, bins_per_octave=bins_per_octave,
@@ -258,14 +269,16 @@ def low_band_spectrogram(
     y_low = np.zeros(len(y) // factor + 1, dtype=np.float32)
     resampled = soxr.resample(np.asarray(y, dtype=np.float32), sr, sr / factor, quality="HQ")
     y_low[: min(len(resampled), len(y_low))] = resampled[: len(y_low)]
+    used = _filtered_freqs(weights)
     total = n_frames(len(y), hop_length=hop_length)
     out = np.empty((total, low_bins), dtype=np.float32)
     for start in range(0, total, _CHUNK_FRAMES):
         stop = min(start + _CHUNK_FRAMES, total)
         magnitude = stft_magnitude(
-            y_low, n_fft=low_fft, hop_length=hop_length // factor, start_frame=start, stop_frame=stop
+            y_low, n_fft=low_fft, hop_length=hop_length // factor, start_frame=start, stop_frame=stop,
+            n_freqs=used,
         )
-        np.log1p(magnitude @ weights, out=out[start:stop])
+        np.log1p(magnitude @ weights[:used], out=out[start:stop])
     return out
 
 

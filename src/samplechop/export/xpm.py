@@ -35,6 +35,7 @@ wrapping from 127 to 0, and stay empty.
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 from .keys import DEFAULT_START_NOTE, MPC_PADS
@@ -121,6 +122,18 @@ def _elements(indent: int, pairs: Iterable[tuple[str, str]]) -> list[str]:
 
 
 def _layer(number: int, sample_name: str, frames: int) -> list[str]:
+    body = _layer_body(sample_name, frames) if sample_name else _unused_layer_body()
+    return [f'          <Layer number="{number}">', *body, "          </Layer>"]
+
+
+@lru_cache(maxsize=1)
+def _unused_layer_body() -> tuple[str, ...]:
+    """The elements of a layer without a sample (most of a program's 512): built once."""
+    return _layer_body("", 0)
+
+
+def _layer_body(sample_name: str, frames: int) -> tuple[str, ...]:
+    """The elements of a layer."""
     used = bool(sample_name)
     pairs = (
         ("Active", "True"), ("Volume", "1.000000"), ("Pan", "0.500000"), ("Pitch", "0.000000"),
@@ -134,7 +147,7 @@ def _layer(number: int, sample_name: str, frames: int) -> list[str]:
         ("SliceLoop", "0"), ("SliceLoopCrossFadeLength", "0"), ("SliceTailPosition", "0.500000"),
         ("SliceTailLength", "0.000000"),
     )
-    return [f'          <Layer number="{number}">', *_elements(6, pairs), "          </Layer>"]
+    return tuple(_elements(6, pairs))
 
 
 def _audio_route(indent: int, route: int) -> list[str]:
@@ -149,8 +162,10 @@ def _audio_route(indent: int, route: int) -> list[str]:
     ]
 
 
-def _instrument(number: int, sample_name: str, frames: int) -> list[str]:
-    lines = [f'      <Instrument number="{number}">', _element(4, "CueBusEnable", "False")]
+@lru_cache(maxsize=1)
+def _instrument_settings() -> tuple[str, ...]:
+    """The lines of a pad's settings, the same on every pad (built once)."""
+    lines = [_element(4, "CueBusEnable", "False")]
     lines += _audio_route(4, 0)
     lines += _elements(4, _PAD_MIX)
     lines += ['        <LFO LfoNum="0">', *_elements(5, _PAD_LFO), "        </LFO>"]
@@ -158,7 +173,11 @@ def _instrument(number: int, sample_name: str, frames: int) -> list[str]:
     lines += [f'          <DrumPadEffect Num="{num}" Parameter="0.0" Type="{kind}"/>' for num, kind in _PAD_EFFECTS]
     lines.append("        </DrumPadEffects>")
     lines += _elements(4, _PAD_PLAY)
-    lines.append("        <Layers>")
+    return tuple(lines)
+
+
+def _instrument(number: int, sample_name: str, frames: int) -> list[str]:
+    lines = [f'      <Instrument number="{number}">', *_instrument_settings(), "        <Layers>"]
     lines += _layer(1, sample_name, frames)
     for layer in range(2, LAYERS_PER_PAD + 1):
         lines += _layer(layer, "", 0)
