@@ -10,7 +10,9 @@ For each recording, the shipped (or given) model chops it with default settings,
   original (onset_detect with backtracking, i.e. at the start of each attack): the
   share of chops within 30 ms of an onset is reported;
 - "mid-note" counts chops whose start lies where the signal is already loud and not
-  rising: RMS in the 20 ms before the cut at least as high as in the 20 ms after;
+  rising: RMS in the 20 ms before the cut at least as high as in the 20 ms after
+  (both criteria in ``benchmarks/criteria.py``; ``attack_criteria.py`` applies them
+  to the exact chop points of a rendered corpus);
 - clicks: the sample step at each cut of the written WAVs after fades, i.e. the first
   and last sample of every chop (a chop is played from and to silence), in dBFS.
 
@@ -44,7 +46,7 @@ def main() -> None:
     parser.add_argument("--plots", default=None, help="folder to copy each recording's chop plot to")
     args = parser.parse_args()
 
-    import librosa
+    from criteria import detected_onsets, level_does_not_rise, near_onset, rise_db
 
     from samplechop.chopper import ChopSettings, analyse, select_chops
     from samplechop.export import write_outputs
@@ -69,18 +71,14 @@ def main() -> None:
                     image.convert("RGB").quantize(256).save(Path(args.plots) / f"{path.stem}.png", optimize=True)
             y, sr = sf.read(path, dtype="float32", always_2d=True)
             mono = y.mean(axis=1)
-            onsets = librosa.onset.onset_detect(y=mono, sr=sr, hop_length=256, backtrack=True, units="time")
+            onsets = detected_onsets(mono, sr)
             near = mid = 0
             rows = []
             for chop in result.chops:
                 distance = float(np.min(np.abs(onsets - chop.start))) if onsets.size else np.inf
-                near += distance <= 0.03
-                w = int(0.02 * sr)
-                before = np.sqrt(np.mean(mono[max(0, chop.start_sample - w) : chop.start_sample] ** 2) + 1e-12)
-                after = np.sqrt(np.mean(mono[chop.start_sample : chop.start_sample + w] ** 2) + 1e-12)
-                is_mid = before >= after
-                mid += is_mid
-                rows.append((chop, distance, after / before))
+                near += bool(near_onset(np.array([chop.start]), onsets)[0])
+                mid += level_does_not_rise(mono, sr, chop.start_sample)
+                rows.append((chop, distance, rise_db(mono, sr, chop.start_sample)))
             steps = []
             for wav in sorted(kit.glob("*_chop*.wav")):
                 data = sf.read(wav, dtype="float32", always_2d=True)[0]
@@ -99,7 +97,7 @@ def main() -> None:
                 print("| --- | --- | --- | --- | --- | --- | --- |")
                 for chop, distance, rise in rows:
                     print(f"| {chop.index} | {chop.start:.3f} | {chop.length:.3f} | {chop.score:.2f} | "
-                          f"{chop.rank} | {1000 * distance:.0f} | {db(rise):+.0f} dB |")
+                          f"{chop.rank} | {1000 * distance:.0f} | {rise:+.0f} dB |")
                 print()
         share = totals["near"] / max(totals["chops"], 1)
         print(f"all: {totals['near']}/{totals['chops']} = {100 * share:.0f}% of chops within 30 ms of an onset; "

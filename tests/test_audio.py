@@ -40,6 +40,19 @@ def test_reads_every_format_and_cuts_losslessly(tmp_path, name, fmt, subtype):
         assert written.subtype == "PCM_24"
 
 
+@pytest.mark.parametrize("subtype", ["PCM_16", "PCM_U8", "PCM_24", "FLOAT"])
+@pytest.mark.parametrize("channels", [1, 2, 3])
+def test_analysis_signal_equals_the_mix_of_libsndfiles_float_samples(tmp_path, subtype, channels):
+    # 16- and 8-bit files are read as integers and scaled by load_analysis itself
+    path = tmp_path / "x.wav"
+    rng = np.random.default_rng(channels)
+    sf.write(path, np.clip(rng.normal(0, 0.3, (5000, channels)), -1, 1), 22050, subtype=subtype)
+    y, _ = audio.load_analysis(path, sr=22050)
+    data = sf.read(path, dtype="float32", always_2d=True)[0]
+    expected = data @ np.full(channels, 1.0 / channels, dtype=np.float32)
+    np.testing.assert_array_equal(y, expected)
+
+
 @pytest.mark.parametrize("subtype, dtype", [("PCM_16", np.int16), ("PCM_24", np.int32), ("FLOAT", np.float32)])
 def test_wav_encoded_in_memory_equals_the_one_libsndfile_writes(tmp_path, monkeypatch, subtype, dtype):
     data = audio.from_float(_tone(44100, seconds=0.3) * 0.9, np.dtype(dtype), subtype=subtype)
