@@ -56,9 +56,11 @@ _LOSSY = ("float32", "PCM_24")
 #: Frames read per block when streaming the analysis signal.
 _BLOCK_FRAMES = 1 << 18
 
-#: Chops up to this many bytes of samples are encoded in memory and written in one go
-#: (see :func:`write_wav`); longer ones are written by libsndfile directly.
-_ENCODE_IN_MEMORY = 64 << 20
+#: Chops up to this many bytes of samples (about 95 s of 16-bit stereo at 44.1 kHz) are
+#: encoded in memory and written in one go (see :func:`write_wav`); longer ones are
+#: written by libsndfile directly, where its fsync costs little beside the writing and
+#: an in-memory copy would add to the peak memory of a long file.
+_ENCODE_IN_MEMORY = 16 << 20
 
 
 @dataclass(frozen=True)
