@@ -341,8 +341,9 @@ def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: st
         try:
             if data.nbytes <= _ENCODE_IN_MEMORY:
                 # libsndfile fsyncs every file it closes (about 2 ms a chop); encoded in
-                # memory, the WAV is written with one plain write (the atomic rename
-                # already keeps outputs whole).
+                # memory, the WAV is written with one plain write. The atomic rename keeps
+                # outputs whole if the run fails or is killed; unlike the fsync, it does
+                # not make a just-written chop survive a power cut.
                 buffer = io.BytesIO()
                 sf.write(buffer, data, sr, subtype=subtype, format="WAV")
                 temporary.write_bytes(buffer.getbuffer())

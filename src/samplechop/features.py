@@ -138,7 +138,7 @@ def stft_magnitude(
     total = n_frames(len(y), hop_length=hop_length)
     stop_frame = total if stop_frame is None else min(int(stop_frame), total)
     start_frame = max(0, int(start_frame))
-    n_freqs = 1 + n_fft // 2 if n_freqs is None else min(int(n_freqs), 1 + n_fft // 2)
+    n_freqs = 1 + n_fft // 2 if n_freqs is None else min(max(int(n_freqs), 1), 1 + n_fft // 2)
     if stop_frame <= start_frame:
         return np.zeros((0, n_freqs), dtype=np.float32)
     half = n_fft // 2

@@ -8,10 +8,10 @@ attack and starts without a step.
 The attack is looked for in the pre-emphasised signal (a first-order high-pass,
 ``x[n] - 0.97 x[n-1]``), where a new note's transient stands out from the low,
 sustained sound it starts over (bass, pads, reverb). On the rendered validation
-corpus, whose note-on times are exact, this placement puts 67% of the chops near a
-label within 10 ms of it, against 58% for the same search in the plain signal and
-47% for the frame grid (``python benchmarks/placement_timing.py CORPUS``; see
-docs/benchmarks.md).
+corpus, whose note-on times are exact, this placement puts 68% of the shipped
+model's chops near a label within 10 ms of it, against 60% for the same search in
+the plain signal and 52% for the frame grid (``python benchmarks/placement_timing.py
+CORPUS``; see docs/benchmarks.md).
 """
 
 from __future__ import annotations
