@@ -66,6 +66,24 @@ def test_wav_encoded_in_memory_equals_the_one_libsndfile_writes(tmp_path, monkey
     assert sorted(path.name for path in tmp_path.iterdir()) == ["direct.wav", "memory.wav"]
 
 
+def test_wav_that_cannot_be_written_leaves_nothing_behind(tmp_path, monkeypatch):
+    import errno
+    from pathlib import Path
+
+    from samplechop.exceptions import OutputError
+
+    def full_disk(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full_disk)
+    (tmp_path / "chop.wav").write_text("an earlier chop")  # an existing output stays as it was
+    data = audio.from_float(_tone(44100, seconds=0.2), np.dtype(np.int16), subtype="PCM_16")
+    with pytest.raises(OutputError, match="chop.wav: cannot write .*No space left"):
+        audio.write_wav(tmp_path / "chop.wav", data, sr=44100, subtype="PCM_16")
+    assert [path.name for path in tmp_path.iterdir()] == ["chop.wav"]
+    assert (tmp_path / "chop.wav").read_text() == "an earlier chop"
+
+
 @pytest.mark.parametrize("sr", [8000, 11025, 48000, 96000, 192000])
 def test_any_rate_and_many_channels(tmp_path, sr):
     path = tmp_path / "x.wav"
