@@ -155,10 +155,27 @@ def stft_magnitude(
     return np.abs(spectrum[:, :n_freqs]).astype(np.float32, copy=False)
 
 
-def _filtered_freqs(weights: np.ndarray) -> int:
-    """Number of FFT bins up to the highest one a filterbank weighs (the rest need no magnitude)."""
+def _filtered_log_magnitudes(
+    y: np.ndarray, weights: np.ndarray, *, n_fft: int, hop_length: int, n_frames_out: int
+) -> np.ndarray:
+    """``log1p`` of the STFT magnitudes of ``y`` times a filterbank, ``n_frames_out`` frames,
+    computed in chunks of frames so the full STFT is never held in memory; only the FFT
+    bins up to the highest one the filterbank weighs get a magnitude.
+
+    Returns
+    -------
+    bands : np.ndarray [shape=(n_frames_out, weights.shape[1]), dtype=float32]
+    """
     rows = np.flatnonzero(weights.any(axis=1))
-    return int(rows[-1]) + 1 if rows.size else 1
+    used = int(rows[-1]) + 1 if rows.size else 1
+    out = np.empty((n_frames_out, weights.shape[1]), dtype=np.float32)
+    for start in range(0, n_frames_out, _CHUNK_FRAMES):
+        stop = min(start + _CHUNK_FRAMES, n_frames_out)
+        magnitude = stft_magnitude(
+            y, n_fft=n_fft, hop_length=hop_length, start_frame=start, stop_frame=stop, n_freqs=used
+        )
+        np.log1p(magnitude @ weights[:used], out=out[start:stop])
+    return out
 
 
 def _low_band_factor(sr: float, hop_length: int, n_fft_low: int, fmin: float, low_bins: int,
@@ -221,15 +238,8 @@ def log_spectrogram(
     low_bins = int(low_bins) if n_fft_low else 0
     if not 0 <= low_bins <= n_bins:
         raise ParameterError(f"low_bins={low_bins} must lie in [0, n_bins={n_bins}]")
-    used = _filtered_freqs(weights)
-    total = n_frames(len(y), hop_length=hop_length)
-    out = np.empty((total, n_bins), dtype=np.float32)
-    for start in range(0, total, _CHUNK_FRAMES):
-        stop = min(start + _CHUNK_FRAMES, total)
-        magnitude = stft_magnitude(
-            y, n_fft=n_fft, hop_length=hop_length, start_frame=start, stop_frame=stop, n_freqs=used
-        )
-        np.log1p(magnitude @ weights[:used], out=out[start:stop])
+    out = _filtered_log_magnitudes(y, weights, n_fft=n_fft, hop_length=hop_length,
+                                   n_frames_out=n_frames(len(y), hop_length=hop_length))
     if low_bins:
         out[:, :low_bins] = low_band_spectrogram(
             y, sr=sr, hop_length=hop_length, n_fft=n_fft, fmin=fmin, bins_per_octave=bins_per_octave,
@@ -269,17 +279,8 @@ def low_band_spectrogram(
     y_low = np.zeros(len(y) // factor + 1, dtype=np.float32)
     resampled = soxr.resample(np.asarray(y, dtype=np.float32), sr, sr / factor, quality="HQ")
     y_low[: min(len(resampled), len(y_low))] = resampled[: len(y_low)]
-    used = _filtered_freqs(weights)
-    total = n_frames(len(y), hop_length=hop_length)
-    out = np.empty((total, low_bins), dtype=np.float32)
-    for start in range(0, total, _CHUNK_FRAMES):
-        stop = min(start + _CHUNK_FRAMES, total)
-        magnitude = stft_magnitude(
-            y_low, n_fft=low_fft, hop_length=hop_length // factor, start_frame=start, stop_frame=stop,
-            n_freqs=used,
-        )
-        np.log1p(magnitude @ weights[:used], out=out[start:stop])
-    return out
+    return _filtered_log_magnitudes(y_low, weights, n_fft=low_fft, hop_length=hop_length // factor,
+                                    n_frames_out=n_frames(len(y), hop_length=hop_length))
 
 
 def one_fft_settings(config: Mapping[str, Any]) -> dict[str, Any]:
