@@ -30,9 +30,8 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
-from criteria import detected_onsets, level_does_not_rise, near_onset
+from criteria import detected_onsets, level_does_not_rise, mono_mix, near_onset
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
@@ -54,11 +53,6 @@ def preferring_onsets(analysis, onsets: np.ndarray, weight: float):
         return analysis
     mask = onset_frames_mask(onsets, analysis.frame_rate, analysis.activations.size)
     return dataclasses.replace(analysis, activations=analysis.activations * np.where(mask, 1.0, weight))
-
-
-def mono_of(path: Path) -> tuple[np.ndarray, int]:
-    y, sr = sf.read(path, dtype="float32", always_2d=True)
-    return y.mean(axis=1), sr
 
 
 def main() -> None:
@@ -83,7 +77,7 @@ def main() -> None:
     scores = {w: [] for w in weights}
     chops_near = {w: [] for w in weights}
     for item in items:
-        mono, sr = mono_of(item.path)
+        mono, sr = mono_mix(item.path)
         onsets = detected_onsets(mono, sr)
         labels_near += list(near_onset(item.labels, onsets))
         chance_near += list(near_onset(rng.uniform(0, mono.size / sr, 200), onsets))
@@ -104,7 +98,7 @@ def main() -> None:
     real = []
     if args.real:
         for path in sorted(REAL.glob("*.ogg")):
-            mono, sr = mono_of(path)
+            mono, sr = mono_mix(path)
             real.append((analyse(path, model=model), detected_onsets(mono, sr)))
     print("\n| scores off a detected onset x | mean F (corpus) | chops on an onset (corpus) |"
           + (" real recordings, -n 16 |" if real else ""))

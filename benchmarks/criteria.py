@@ -12,10 +12,18 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ONSET_WINDOW", "detected_onsets", "near_onset", "level_does_not_rise", "rise_db"]
+__all__ = ["ONSET_WINDOW", "mono_mix", "detected_onsets", "near_onset", "level_does_not_rise", "rise_db"]
 
 #: Seconds within which a chop counts as starting on a detected onset.
 ONSET_WINDOW = 0.03
+
+
+def mono_mix(path) -> tuple[np.ndarray, int]:
+    """A file's mono mix (the mean of its channels, float32) at its own rate, and the rate."""
+    import soundfile as sf
+
+    y, sr = sf.read(path, dtype="float32", always_2d=True)
+    return y.mean(axis=1), sr
 
 
 def detected_onsets(mono: np.ndarray, sr: int) -> np.ndarray:

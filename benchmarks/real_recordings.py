@@ -46,7 +46,7 @@ def main() -> None:
     parser.add_argument("--plots", default=None, help="folder to copy each recording's chop plot to")
     args = parser.parse_args()
 
-    from criteria import detected_onsets, level_does_not_rise, near_onset, rise_db
+    from criteria import detected_onsets, level_does_not_rise, mono_mix, near_onset, rise_db
 
     from samplechop.chopper import ChopSettings, analyse, select_chops
     from samplechop.export import write_outputs
@@ -69,8 +69,7 @@ def main() -> None:
                     raise SystemExit(f"{path.name}: no plot was written (is matplotlib installed?)")
                 with Image.open(plots[0]) as image:  # 256 colours: a quarter of the size
                     image.convert("RGB").quantize(256).save(Path(args.plots) / f"{path.stem}.png", optimize=True)
-            y, sr = sf.read(path, dtype="float32", always_2d=True)
-            mono = y.mean(axis=1)
+            mono, sr = mono_mix(path)
             onsets = detected_onsets(mono, sr)
             near = mid = 0
             rows = []
