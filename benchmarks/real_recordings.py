@@ -2,9 +2,10 @@
 
 Run by hand:
 
-    python benchmarks/real_recordings.py [--model PATH] [-n 16] [--markdown] [--plots DIR]
+    python benchmarks/real_recordings.py [--model PATH] [-n 16] [--attack-weight W] [--markdown] [--plots DIR]
 
-For each recording, the shipped (or given) model chops it with default settings, and:
+For each recording, the shipped (or given) model chops it with default settings (or
+with ``chop --attack-weight W``), and:
 
 - every chop start is compared with the onsets that librosa detects in the
   original (onset_detect with backtracking, i.e. at the start of each attack): the
@@ -42,6 +43,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("-n", type=int, default=16)
+    parser.add_argument("--attack-weight", type=float, default=1.0, metavar="W",
+                        help="chop with --attack-weight W (default 1: chop's default)")
     parser.add_argument("--markdown", action="store_true", help="print the chop tables as markdown")
     parser.add_argument("--plots", default=None, help="folder to copy each recording's chop plot to")
     args = parser.parse_args()
@@ -58,7 +61,7 @@ def main() -> None:
     worst_step = 0.0
     try:
         for path in sorted(REAL.glob("*.ogg")):
-            result = select_chops(analyse(path, model=model), ChopSettings(n=args.n))
+            result = select_chops(analyse(path, model=model), ChopSettings(n=args.n, attack_weight=args.attack_weight))
             kit = write_outputs(result, work, formats=("wav", "plot") if args.plots else ("wav",))
             if args.plots:
                 Path(args.plots).mkdir(parents=True, exist_ok=True)

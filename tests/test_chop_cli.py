@@ -163,6 +163,7 @@ def test_bad_input_files(tmp_path, capsys, case, message):
     (["-n", "0"], "-n must be"), (["-n", "-3"], "-n must be"), (["-n", "100000"], "too many"),
     (["--lambda", "1.5"], "--lambda must be between 0 and 1"), (["--lambda", "-0.1"], "--lambda"),
     (["--threshold", "2"], "--threshold"), (["--min-length", "0"], "--min-length"),
+    (["--attack-weight", "0"], "--attack-weight must be in (0, 1]"), (["--attack-weight", "1.5"], "--attack-weight"),
 ])
 def test_bad_options(tmp_path, stabs_wav, capsys, options, message):
     code, _, stderr = _run(["chop", stabs_wav, "-o", tmp_path / "out", *options], capsys)

@@ -16,12 +16,14 @@ def run_evaluate(args: argparse.Namespace, *, progress: bool = False) -> int:
     """Evaluate and print the table; returns 0 (1 when some files could not be scored)."""
     if not 0.0 <= args.lam <= 1.0:
         raise ParameterError(f"--lambda must be between 0 and 1, got {args.lam}")
+    if not 0.0 < args.attack_weight <= 1.0:
+        raise ParameterError(f"--attack-weight must be in (0, 1], got {args.attack_weight}")
     log = lambda message: print(f"samplechop: {message}", file=sys.stderr)  # noqa: E731
     model = load_model(args.model)
     seed_model = load_model(args.seed_model) if args.seed_model else None
     items = labelled_files(args.data, split=args.split, log=log)
     table = evaluate(items, model=model, seed_model=seed_model, lam=args.lam,
-                     first_attack=not args.no_first_attack, baselines=not args.no_baselines, progress=progress, log=log)
+                     first_attack=not args.no_first_attack, attack_weight=args.attack_weight, baselines=not args.no_baselines, progress=progress, log=log)
     print(table.format())
     if args.json_path:
         write_table(table, args.json_path)
