@@ -28,32 +28,14 @@ note-on, and with ``--real`` the share of chops on an onset in the real recordin
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 
-from criteria import ONSET_WINDOW, detected_onsets, level_does_not_rise, mono_mix, near_onset
+from criteria import ONSET_WINDOW, detected_onsets, level_does_not_rise, mono_mix, near_onset, note_onsets
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
-
-
-def note_onsets(audio_path: Path) -> np.ndarray | None:
-    """Every note-on of a rendered piece in seconds of its excerpt (sorted), from the
-    ``.mid`` and ``.meta.json`` beside it; None when they are missing. Wow moves the
-    audio by at most 1 ms against these times (see ``samplechop.corpus.effects``)."""
-    midi_path = audio_path.with_suffix(".mid")
-    meta_path = audio_path.with_suffix(".meta.json")
-    if not (midi_path.exists() and meta_path.exists()):
-        return None
-    import pretty_midi
-
-    meta = json.loads(meta_path.read_text())
-    midi = pretty_midi.PrettyMIDI(str(midi_path))
-    times = np.array(sorted(note.start for part in midi.instruments for note in part.notes))
-    times = times - float(meta.get("crop_start", 0.0))
-    return times[(times >= 0) & (times < float(meta["duration"]))]
 
 
 def main() -> None:
