@@ -8,20 +8,22 @@ that librosa is not imported on the chopping path, about 2 s):
 
 - the onset strength is the mean over 128 mel bands of the rise in dB of the power
   since the previous frame, half-wave rectified, with the frames of a centred STFT
-  (window ``n_fft``, 46 ms; hop ``n_fft / 8``, 5.8 ms) and the curve delayed by
-  ``n_fft / 2`` samples, as librosa does for a centred transform;
+  (window ``n_fft``, 46 ms; hop ``n_fft / 8``, 5.8 ms), the curve delayed by one
+  frame and ``n_fft / 2`` samples, as librosa pads it for a centred transform;
 - an onset is a frame that is the largest of the 30 ms before it and exceeds the mean
-  of the 100 ms either side by 0.07 of the largest strength
-  (:func:`samplechop.attacks.pick_onsets`);
+  of the 100 ms either side by 0.07 of the largest strength in all the windows
+  (librosa normalises by the file's largest; :func:`samplechop.attacks.pick_onsets`);
 - each onset is moved back to the last minimum of the strength before it, the start
   of its attack ("backtracking").
 
-The strength is computed only in short windows of the original audio (its mono mix,
-at its own rate: the top octave carries much of an attack) around the candidates (a tenth of a 3-minute file for 32 candidates), each window's edges,
-where the transform reaches past it, left out. A candidate is on an attack when an
-onset lies from 46 ms before its frame's time to 23 ms after it: the network's frame
-of an attack (23 ms hops, each centred on a 93 ms window) lies up to two hops after
-the attack's start or one before it.
+The strength is computed only in short windows of the original audio around the
+candidates (its mono mix at its own rate, which placed more real chops on librosa's
+onsets than the 22.05 kHz analysis signal did: docs/benchmarks.md), 0.6 s each, a
+tenth of a 3-minute file for 32 candidates; each window's edges, where the transform
+reaches past it, are left out. A candidate is on an attack when an onset lies from
+46 ms before its frame's time to 23 ms after it: the network's frame of an attack
+(23 ms hops, each centred on a 93 ms window) lies up to two hops after the attack's
+start or one before it.
 """
 
 from __future__ import annotations

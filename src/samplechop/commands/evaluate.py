@@ -23,7 +23,8 @@ def run_evaluate(args: argparse.Namespace, *, progress: bool = False) -> int:
     seed_model = load_model(args.seed_model) if args.seed_model else None
     items = labelled_files(args.data, split=args.split, log=log)
     table = evaluate(items, model=model, seed_model=seed_model, lam=args.lam,
-                     first_attack=not args.no_first_attack, attack_weight=args.attack_weight, baselines=not args.no_baselines, progress=progress, log=log)
+                     first_attack=not args.no_first_attack, attack_weight=args.attack_weight,
+                     baselines=not args.no_baselines, progress=progress, log=log)
     print(table.format())
     if args.json_path:
         write_table(table, args.json_path)
