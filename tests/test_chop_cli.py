@@ -171,6 +171,14 @@ def test_bad_options(tmp_path, stabs_wav, capsys, options, message):
     assert not (tmp_path / "out").exists()
 
 
+def test_the_manifest_records_the_attack_weight(tmp_path, stabs_wav, capsys):
+    out = tmp_path / "out"
+    code, _, _ = _run(["chop", stabs_wav, "-n", 3, "-o", out, "--attack-weight", 0.9], capsys)
+    assert code == 0
+    settings = json.loads((out / "stabs" / "stabs.chops.json").read_text())["settings"]
+    assert settings["attack_weight"] == 0.9 and settings["first_attack"] is True
+
+
 def test_unwritable_output(tmp_path, stabs_wav, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("x")
