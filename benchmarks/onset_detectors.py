@@ -2,7 +2,7 @@
 
 Run by hand:
 
-    python benchmarks/onset_detectors.py CORPUS [--onsets NAME=JSON ...] [--real]
+    python benchmarks/onset_detectors.py CORPUS [--onsets NAME=JSON ...] [--real] [--model PATH]
 
 The real-recording criterion of the default-model issue counts a chop as starting on
 an attack when a detector finds an onset within 30 ms of it (``criteria.py`` uses
@@ -12,9 +12,10 @@ corpus every note-on is known from the piece's ``.mid``; per detector this print
 - precision, recall and F-measure of its onsets against all note-ons (notes closer
   than 30 ms counted as one attack), window 30 ms (mir_eval's onset matching);
 - the share of the labelled chop points (each one a note-on) within 30 ms of an
-  onset, and of random times (chance);
-- with ``--real``, the share of the shipped model's chops of the real recordings
-  (``-n 16``, default settings) within 30 ms of an onset.
+  onset, and of random times (chance); for each detector given, the share of the
+  labelled points with an onset of neither it nor librosa's;
+- with ``--real``, the share of the model's chops of the real recordings (the
+  shipped model or ``--model``; ``-n 16``, default settings) within 30 ms of an onset.
 
 Detectors: librosa's ``onset_detect`` as ``criteria.py`` runs it (backtracked),
 the same without backtracking, librosa's SuperFlux settings (138 mel bands from
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--onsets", action="append", default=[], metavar="NAME=JSON",
                         help="onsets of another detector: a JSON map from resolved file paths to times")
     parser.add_argument("--real", action="store_true", help="also the model's chops of the real recordings")
+    parser.add_argument("--model", default=None, help="model for --real (default: the shipped model)")
     args = parser.parse_args()
 
     import mir_eval
@@ -80,7 +82,10 @@ def main() -> None:
         extra[name] = json.loads(Path(path).read_text())
     rng = np.random.default_rng(0)
     stats: dict[str, dict[str, list]] = {}
+    neither: dict[str, list[bool]] = {}
     items = labelled_files([args.corpus], log=lambda message: None)
+    if not items:
+        raise SystemExit(f"{args.corpus}: no labelled audio files")
     for item in items:
         notes = note_onsets(Path(item.path))
         if notes is None:
@@ -94,6 +99,9 @@ def main() -> None:
             if key not in table:
                 raise SystemExit(f"--onsets {name}: no onsets for {key}")
             found[name] = np.asarray(table[key], dtype=float)
+        librosa_near = near_onset(item.labels, found["librosa (criteria.py)"])
+        for name in extra:
+            neither.setdefault(name, []).extend(~librosa_near & ~near_onset(item.labels, found[name]))
         for name, onsets in found.items():
             entry = stats.setdefault(name, {"hits": [], "found": [], "truth": [], "labels": [], "chance": []})
             entry["hits"].append(len(mir_eval.util.match_events(truth, onsets, ONSET_WINDOW)))
@@ -101,12 +109,14 @@ def main() -> None:
             entry["truth"].append(truth.size)
             entry["labels"] += list(near_onset(item.labels, onsets))
             entry["chance"] += list(near_onset(chance, onsets))
-    real: dict[str, list[int]] = {}
+    real: dict[str, list[tuple[int, int]]] = {}
     if args.real:
         from samplechop.chopper import ChopSettings, analyse, select_chops
+        from samplechop.model import load_model
 
+        model = load_model(args.model)
         for path in sorted(REAL.glob("*.ogg")):
-            times = select_chops(analyse(path), ChopSettings(n=16)).times
+            times = select_chops(analyse(path, model=model), ChopSettings(n=16)).times
             mono, sr = mono_mix(path)
             found = librosa_detectors(mono, sr)
             for name, table in extra.items():
@@ -114,7 +124,7 @@ def main() -> None:
                 if key in table:
                     found[name] = np.asarray(table[key], dtype=float)
             for name, onsets in found.items():
-                real.setdefault(name, []).append(int(near_onset(times, onsets).sum()))
+                real.setdefault(name, []).append((int(near_onset(times, onsets).sum()), times.size))
     window = f"{1000 * ONSET_WINDOW:.0f} ms"
     print(f"{len(items)} files, {sum(stats[next(iter(stats))]['truth'])} attacks (note-ons), "
           f"{len(stats[next(iter(stats))]['labels'])} labelled chop points; window {window}\n")
@@ -129,8 +139,15 @@ def main() -> None:
                 f"{np.mean(entry['chance']):.1%} |")
         if real:
             counts = real.get(name)
-            line += f" {sum(counts)}/{16 * len(counts)} ({', '.join(map(str, counts))}) |" if counts else " - |"
+            if counts:
+                near, total = sum(c[0] for c in counts), sum(c[1] for c in counts)
+                line += f" {near}/{total} ({', '.join(str(c[0]) for c in counts)}) |"
+            else:
+                line += " - |"
         print(line)
+    for name, flags in neither.items():
+        print(f"\nlabelled chop points with an onset of neither librosa (criteria.py) nor {name} within {window}: "
+              f"{np.mean(flags):.1%}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ import soundfile as sf
 from samplechop.chopper import ATTACK_ABUNDANCE, ChopSettings, analyse, select_chops
 from samplechop.exceptions import ParameterError
 from samplechop.features import hz_to_mel, mel_filterbank, mel_to_hz
-from samplechop.onsets import ATTACK_AFTER, ATTACK_BEFORE, attacks_near, backtrack, on_attack
+from samplechop.onsets import _backtrack, attacks_near, on_attack, onset_strength
+
+BEFORE, AFTER = 0.046, 0.023  # on_attack's defaults: two and one of the shipped model's hops
 
 ATTACKS = [0.5, 1.5, 2.5, 3.5]
 SUSTAIN = [1.0, 2.0, 3.0]  # half-way through each note: sounding, nothing starts
@@ -53,18 +55,30 @@ def test_mel_filterbank_matches_librosa():
 
 def test_backtrack_moves_onsets_to_the_minimum_before_them():
     strength = np.array([0.0, 0.2, 0.1, 0.05, 0.4, 0.9, 0.3, 0.2, 0.25, 0.8])
-    assert backtrack(np.array([5, 9]), strength).tolist() == [3, 7]
-    assert backtrack(np.array([1]), np.array([0.0, 1.0, 2.0])).tolist() == [1]  # no minimum: unchanged
+    assert _backtrack(np.array([5, 9]), strength).tolist() == [3, 7]
+    assert _backtrack(np.array([1]), np.array([0.0, 1.0, 2.0])).tolist() == [1]  # no minimum: unchanged
 
 
-@pytest.mark.parametrize("sr", [22050, 44100])
+def test_onset_strength_matches_librosa():
+    librosa = pytest.importorskip("librosa")
+    rng = np.random.default_rng(3)
+    for sr, n_fft in ((22050, 1024), (44100, 2048)):
+        # notes over quiet noise, where the 80 dB floor below the loudest matters
+        y = notes(ATTACKS, sr=sr) + 1e-5 * rng.standard_normal(int(4.5 * sr)).astype(np.float32)
+        ours = onset_strength(y, sr=sr, n_fft=n_fft, hop_length=n_fft // 8)
+        theirs = librosa.onset.onset_strength(y=y, sr=sr, n_fft=n_fft, hop_length=n_fft // 8)
+        assert ours.shape == theirs.shape
+        assert np.allclose(ours, theirs, atol=1e-3 * theirs.max())
+
+
+@pytest.mark.parametrize("sr", [8000, 22050, 44100, 192000])
 def test_attacks_are_found_and_sustain_is_not(sr):
     y = notes(ATTACKS, sr=sr)
     near = on_attack(y, np.array(ATTACKS + SUSTAIN), sr=sr)
     assert near.tolist() == [True] * len(ATTACKS) + [False] * len(SUSTAIN)
     # a candidate up to two of the network's hops after the attack or one before it still
     # counts (less the detector's 6 ms grid); further off does not
-    assert on_attack(y, np.array([1.5 + ATTACK_BEFORE - 0.015, 1.5 - ATTACK_AFTER + 0.015]), sr=sr).all()
+    assert on_attack(y, np.array([1.5 + BEFORE - 0.015, 1.5 - AFTER + 0.015]), sr=sr).all()
     assert not on_attack(y, np.array([1.5 - 0.12, 1.5 + 0.12]), sr=sr).any()
 
 
@@ -87,10 +101,10 @@ def test_silence_and_no_times():
     assert on_attack(notes(ATTACKS, sr=22050), np.array([]), sr=22050).size == 0
 
 
-def _scored(tmp_path, sr=44100):
+def _scored(tmp_path, sr=44100, channels=1):
     """An analysis of ATTACKS whose activations score the sustained middles above the attacks."""
     path = tmp_path / "notes.wav"
-    sf.write(path, notes(ATTACKS, sr=sr), sr, subtype="PCM_16")
+    sf.write(path, np.repeat(notes(ATTACKS, sr=sr)[:, None], channels, axis=1), sr, subtype="PCM_16")
     analysis = analyse(path)
     activations = np.zeros_like(analysis.activations)
     for time, score in [(t, 0.8) for t in ATTACKS] + [(t, 0.9) for t in SUSTAIN]:
@@ -102,8 +116,9 @@ def _starts(result):
     return sorted(round(chop.start, 1) for chop in result.chops)
 
 
-def test_candidates_on_an_attack_are_preferred_when_they_abound(tmp_path):
-    analysis = _scored(tmp_path)
+@pytest.mark.parametrize("sr, channels", [(44100, 1), (48000, 2), (16000, 3)])
+def test_candidates_on_an_attack_are_preferred_when_they_abound(tmp_path, sr, channels):
+    analysis = _scored(tmp_path, sr=sr, channels=channels)
     plain = dict(lam=0.0, first_attack=False, refine=False)
     assert len(ATTACKS + SUSTAIN) >= ATTACK_ABUNDANCE * 2
     assert _starts(select_chops(analysis, ChopSettings(n=2, **plain))) == [1.0, 2.0]
@@ -137,3 +152,16 @@ def test_the_first_attack_stays_first_with_the_preference(tmp_path):
 def test_bad_attack_weight(weight):
     with pytest.raises(ParameterError, match="--attack-weight"):
         ChopSettings(attack_weight=weight).validate()
+
+
+@pytest.mark.parametrize("command", ["chop", "evaluate"])
+def test_bad_attack_weight_on_the_command_line(tmp_path, capsys, command):
+    from samplechop.cli import main
+
+    path = tmp_path / "notes.wav"
+    sf.write(path, notes(ATTACKS, sr=22050), 22050)
+    output = ["-o", str(tmp_path / "out")] if command == "chop" else []
+    code = main([command, str(path), "--attack-weight", "1.5", *output])
+    stderr = capsys.readouterr().err
+    assert code == 2 and "--attack-weight must be in (0, 1], got 1.5" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

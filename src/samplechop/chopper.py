@@ -24,7 +24,7 @@ import numpy as np
 
 from . import audio
 from .attacks import first_attack
-from .constants import N_FFT
+from .constants import ATTACK_ABUNDANCE, N_FFT
 from .diversify import maximal_average_diversification, pairwise_distances
 from .exceptions import AudioError, ParameterError
 from .features import (compute_features, features_and_one_fft, harmonic_spectra, log_spectrogram,
@@ -36,7 +36,7 @@ from .postprocess import candidates as find_candidates
 from .refine import refine_start
 
 __all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "place_chops",
-           "candidate_spectra", "MAX_CHOPS", "SILENCE_PEAK"]
+           "candidate_spectra", "MAX_CHOPS", "SILENCE_PEAK", "ATTACK_ABUNDANCE"]
 
 #: Largest number of chops one file may be cut into.
 MAX_CHOPS = 512
@@ -50,10 +50,6 @@ LONG_FILE = 60.0
 #: Chop modes: ``"chops"`` keeps only the chops; ``"contiguous"`` is the original
 #: design's split, which also keeps the audio before the first chop.
 MODES = ("chops", "contiguous")
-
-#: Candidates that the model rates probable (scoring at least its threshold) per chop
-#: asked for, from which candidates on an attack are preferred (``ChopSettings.attack_weight``).
-ATTACK_ABUNDANCE = 3.0
 
 
 @dataclass(frozen=True)
@@ -300,15 +296,21 @@ def _candidate_limit(settings: ChopSettings) -> int:
     return max(2 * settings.n, settings.n + 8)
 
 
+def _mono(read: Callable[[int, int], np.ndarray]) -> Callable[[int, int], np.ndarray]:
+    """A reader of the source's samples ``[start, stop)`` as their mono mix (float64)."""
+    return lambda start, stop: audio.to_float(read(start, stop)).mean(axis=1)
+
+
 def _refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
     """Start samples in the source for chop times, each moved onto its attack."""
     starts = np.round(times * info.sr).astype(np.int64)
     reach = int(round(0.07 * info.sr))  # the attack search (-60/+45 ms) and the zero crossing
     refined = []
     with audio.segment_reader(info) as read:
+        mono = _mono(read)
         for centre in starts:
             lo = max(0, int(centre) - reach)
-            segment = audio.to_float(read(lo, int(centre) + reach)).mean(axis=1)
+            segment = mono(lo, int(centre) + reach)
             refined.append(lo + refine_start(segment, sr=info.sr, centre=int(centre) - lo))
     return np.asarray(refined, dtype=np.int64)
 
@@ -362,8 +364,8 @@ def _preferring_attacks(
     The first attack (index ``first``) keeps its score and stays in front."""
     info = analysis.info
     with audio.segment_reader(info) as read:
-        near = attacks_near(lambda start, stop: audio.to_float(read(start, stop)).mean(axis=1), times,
-                            sr=info.sr, n_samples=info.frames)
+        near = attacks_near(_mono(read), times, sr=info.sr, n_samples=info.frames,
+                            before=2 / analysis.frame_rate, after=1 / analysis.frame_rate)
     selection_scores = scores * np.where(near, 1.0, weight)
     if first is not None:
         selection_scores[first] = scores[first]

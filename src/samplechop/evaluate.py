@@ -143,7 +143,7 @@ def baseline_times(y: np.ndarray, *, sr: int, hop_length: int, n: int) -> dict[s
     return {"onsets": onsets, "beats": np.sort(strongest / frame_rate)}
 
 
-def _model_times(analysis: Analysis, n: int, lam: float, first_attack: bool, attack_weight: float) -> np.ndarray:
+def _model_times(analysis: Analysis, n: int, *, lam: float, first_attack: bool, attack_weight: float) -> np.ndarray:
     settings = ChopSettings(n=min(n, MAX_CHOPS), lam=lam, threshold=0.0, min_length=0.1,
                             first_attack=first_attack, attack_weight=attack_weight)
     return select_chops(analysis, settings).times
@@ -185,10 +185,12 @@ def evaluate(
             analysis = analyse(item.path, model=model)
             n = int(item.labels.size)
             row: dict[str, Any] = {"file": str(item.path), "labels": n}
-            row["model"] = f_measure(item.labels, _model_times(analysis, n, lam, first_attack, attack_weight))[0]
+            row["model"] = f_measure(item.labels, _model_times(analysis, n, lam=lam, first_attack=first_attack,
+                                                                 attack_weight=attack_weight))[0]
             if seed_model is not None:
-                row["seed"] = f_measure(item.labels, _model_times(analyse(item.path, model=seed_model), n, lam,
-                                                                  first_attack, attack_weight))[0]
+                row["seed"] = f_measure(item.labels, _model_times(analyse(item.path, model=seed_model), n, lam=lam,
+                                                                  first_attack=first_attack,
+                                                                  attack_weight=attack_weight))[0]
             if baselines:
                 hop = int(model.features["hop_length"])
                 for name, times in baseline_times(analysis.y, sr=analysis.sr, hop_length=hop, n=n).items():

@@ -31,6 +31,8 @@ __all__ = [
     "SEED_FEATURES",
     "semitone_filterbank",
     "mel_filterbank",
+    "hz_to_mel",
+    "mel_to_hz",
     "stft_magnitude",
     "log_spectrogram",
     "cqt_sum",
@@ -115,15 +117,35 @@ def semitone_filterbank(
 
 
 def hz_to_mel(frequencies: np.ndarray | float) -> np.ndarray:
-    """Mel scale of Slaney's Auditory Toolbox: linear below 1 kHz (3 mels per 200 Hz),
-    logarithmic above (27 mels per factor 6.4)."""
+    """Frequencies on the mel scale of Slaney's Auditory Toolbox: linear below 1 kHz
+    (3 mels per 200 Hz), logarithmic above (27 mels per factor 6.4).
+
+    Parameters
+    ----------
+    frequencies : np.ndarray or float
+        In Hz, >= 0.
+
+    Returns
+    -------
+    mels : np.ndarray [shape=frequencies.shape, dtype=float64]
+    """
     f = np.asarray(frequencies, dtype=np.float64)
     linear = f * 3.0 / 200.0
     return np.where(f >= 1000.0, 15.0 + 27.0 * np.log(np.maximum(f, 1e-9) / 1000.0) / np.log(6.4), linear)
 
 
 def mel_to_hz(mels: np.ndarray | float) -> np.ndarray:
-    """Inverse of :func:`hz_to_mel`."""
+    """Inverse of :func:`hz_to_mel`.
+
+    Parameters
+    ----------
+    mels : np.ndarray or float
+
+    Returns
+    -------
+    frequencies : np.ndarray [shape=mels.shape, dtype=float64]
+        In Hz.
+    """
     m = np.asarray(mels, dtype=np.float64)
     return np.where(m >= 15.0, 1000.0 * np.exp((m - 15.0) * np.log(6.4) / 27.0), m * 200.0 / 3.0)
 
@@ -155,7 +177,9 @@ def mel_filterbank(*, sr: int, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
     rising = (fft_freqs[:, None] - edges[None, :-2]) / widths[None, :-1]
     falling = (edges[None, 2:] - fft_freqs[:, None]) / widths[None, 1:]
     weights = np.maximum(0.0, np.minimum(rising, falling)) * (2.0 / (edges[2:] - edges[:-2]))[None, :]
-    return weights.astype(np.float32)
+    weights = weights.astype(np.float32)
+    weights.flags.writeable = False  # cached: shared by every caller
+    return weights
 
 
 def stft_magnitude(

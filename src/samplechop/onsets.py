@@ -7,23 +7,25 @@ chops asked for (``ChopSettings.attack_weight``; see :func:`samplechop.chopper.s
 that librosa is not imported on the chopping path, about 2 s):
 
 - the onset strength is the mean over 128 mel bands of the rise in dB of the power
-  since the previous frame, half-wave rectified, with the frames of a centred STFT
-  (window ``n_fft``, 46 ms; hop ``n_fft / 8``, 5.8 ms), the curve delayed by one
-  frame and ``n_fft / 2`` samples, as librosa pads it for a centred transform;
+  since the previous frame, half-wave rectified, levels floored 80 dB below the
+  loudest, with the frames of a centred STFT (window ``n_fft``, the power of two
+  nearest 46 ms: 43-64 ms at the usual rates; hop ``n_fft / 8``), the curve delayed
+  by one frame and ``n_fft / 2`` samples, as librosa pads it for a centred transform;
 - an onset is a frame that is the largest of the 30 ms before it and exceeds the mean
   of the 100 ms either side by 0.07 of the largest strength in all the windows
-  (librosa normalises by the file's largest; :func:`samplechop.attacks.pick_onsets`);
+  (librosa normalises by the file's largest; :func:`samplechop.attacks.pick_onsets`,
+  whose spans are rounded to frames where librosa floors them);
 - each onset is moved back to the last minimum of the strength before it, the start
   of its attack ("backtracking").
 
 The strength is computed only in short windows of the original audio around the
-candidates (its mono mix at its own rate, which placed more real chops on librosa's
-onsets than the 22.05 kHz analysis signal did: docs/benchmarks.md), 0.6 s each, a
-tenth of a 3-minute file for 32 candidates; each window's edges, where the transform
-reaches past it, are left out. A candidate is on an attack when an onset lies from
-46 ms before its frame's time to 23 ms after it: the network's frame of an attack
-(23 ms hops, each centred on a 93 ms window) lies up to two hops after the attack's
-start or one before it.
+candidates (its mono mix at its own rate, with the whole band an attack spreads
+over), 0.6 s each, a tenth of a 3-minute file for 32 candidates; the 80 dB floor is set by the loudest
+level in all of them, and the strength of the frames at a window's start, whose
+transform or rise reaches before it, is left out. A candidate is on an attack when
+an onset lies from two of the network's hops before its time to one after it (46 and
+23 ms for the shipped model): the network's frame of an attack (each centred on a
+93 ms window) lies up to two hops after the attack's start or one before it.
 """
 
 from __future__ import annotations
@@ -32,27 +34,60 @@ from typing import Callable
 
 import numpy as np
 
-from .attacks import pick_onsets
+from .attacks import band_rise, padded_frames, pick_onsets
 from .features import mel_filterbank, stft_magnitude
 
-__all__ = ["ATTACK_BEFORE", "ATTACK_AFTER", "onset_strength", "backtrack", "on_attack", "attacks_near"]
+__all__ = ["TOP_DB", "mel_levels", "onset_strength", "on_attack", "attacks_near"]
 
-#: Seconds before a candidate's time in which an onset puts it on an attack.
-ATTACK_BEFORE = 0.046
-
-#: Seconds after a candidate's time in which an onset puts it on an attack.
-ATTACK_AFTER = 0.023
+#: Levels more than this many dB below the loudest are floored there (librosa's ``top_db``).
+TOP_DB = 80.0
 
 #: Seconds of signal either side of a candidate in which onsets are looked for.
 _HALF_WINDOW = 0.3
 
-#: Power floor of the mel bands before taking dB.
+#: Power floor of the mel bands before taking dB (librosa's ``amin``).
 _POWER_FLOOR = 1e-10
 
 
 def _transform_size(sr: int) -> int:
-    """FFT size of about 46 ms: 1024 at 22.05 kHz, 2048 at 44.1 kHz."""
+    """The power of two nearest 46.4 ms of samples: 1024 at 22.05 kHz, 2048 at 44.1 and 48 kHz."""
     return int(2 ** round(np.log2(0.0464 * sr)))
+
+
+def mel_levels(y: np.ndarray, *, sr: int, n_fft: int, hop_length: int) -> np.ndarray:
+    """Power of 128 mel bands (:func:`samplechop.features.mel_filterbank`) in dB, per
+    centred STFT frame, not floored below the loudest.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono signal.
+    sr : int
+        Sample rate in Hz.
+    n_fft, hop_length : int
+        Window and hop of the STFT, in samples.
+
+    Returns
+    -------
+    levels : np.ndarray [shape=(frames, 128), dtype=float32]
+        Frame ``t`` is centred on sample ``t * hop_length``.
+    """
+    power = np.square(stft_magnitude(y, n_fft=n_fft, hop_length=hop_length), dtype=np.float32)
+    return 10.0 * np.log10(np.maximum(power @ mel_filterbank(sr=sr, n_fft=n_fft), np.float32(_POWER_FLOOR)))
+
+
+def _delay_frames(n_fft: int, hop_length: int) -> int:
+    """Frames by which the strength is delayed: one (the rise) and ``n_fft / 2`` samples."""
+    return 1 + n_fft // (2 * hop_length)
+
+
+def _strength_of_levels(levels: np.ndarray, *, delay: int) -> np.ndarray:
+    """Mean rise over bands since the frame before, delayed by ``delay`` frames."""
+    rise = band_rise(levels) / max(levels.shape[1], 1)  # rise[t]: frame t - 1 -> t; rise[0] = 0
+    strength = np.zeros(levels.shape[0])
+    if levels.shape[0] > delay:
+        strength[delay:] = rise[1 : levels.shape[0] - delay + 1]
+    return strength
 
 
 def onset_strength(y: np.ndarray, *, sr: int, n_fft: int, hop_length: int) -> np.ndarray:
@@ -72,19 +107,15 @@ def onset_strength(y: np.ndarray, *, sr: int, n_fft: int, hop_length: int) -> np
     strength : np.ndarray [shape=(frames,), dtype=float64], >= 0
         Frame ``t`` at ``t * hop_length`` samples; 0 for the first frames (the delay).
     """
-    power = np.square(stft_magnitude(y, n_fft=n_fft, hop_length=hop_length), dtype=np.float32)
-    level = 10.0 * np.log10(np.maximum(power @ mel_filterbank(sr=sr, n_fft=n_fft), _POWER_FLOOR))
-    strength = np.zeros(level.shape[0])
-    delay = 1 + n_fft // (2 * hop_length)
-    if level.shape[0] > delay:
-        rise = np.maximum(np.diff(level, axis=0), 0.0).mean(axis=1)
-        strength[delay:] = rise[: level.shape[0] - delay]
-    return strength
+    levels = mel_levels(y, sr=sr, n_fft=n_fft, hop_length=hop_length)
+    if levels.size:
+        levels = np.maximum(levels, levels.max() - np.float32(TOP_DB))
+    return _strength_of_levels(levels, delay=_delay_frames(n_fft, hop_length))
 
 
-def backtrack(onset_frames: np.ndarray, strength: np.ndarray) -> np.ndarray:
-    """Each onset moved back to the last local minimum of ``strength`` at or before it
-    (unchanged when there is none)."""
+def _backtrack(onset_frames: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """Each onset frame moved back to the last local minimum of ``strength`` at or
+    before it (unchanged when there is none)."""
     minima = np.flatnonzero((strength[1:-1] <= strength[:-2]) & (strength[1:-1] < strength[2:])) + 1
     onset_frames = np.asarray(onset_frames, dtype=int)
     if minima.size == 0:
@@ -93,7 +124,8 @@ def backtrack(onset_frames: np.ndarray, strength: np.ndarray) -> np.ndarray:
     return np.where(position >= 0, minima[np.maximum(position, 0)], onset_frames)
 
 
-def on_attack(y: np.ndarray, times: np.ndarray, *, sr: int) -> np.ndarray:
+def on_attack(y: np.ndarray, times: np.ndarray, *, sr: int, before: float = 0.046,
+              after: float = 0.023) -> np.ndarray:
     """Whether a detected onset lies near each time of a signal (see :func:`attacks_near`).
 
     Parameters
@@ -104,17 +136,21 @@ def on_attack(y: np.ndarray, times: np.ndarray, *, sr: int) -> np.ndarray:
         Candidate times in seconds.
     sr : int
         Sample rate in Hz.
+    before, after : float
+        Seconds before and after each time in which an onset counts.
 
     Returns
     -------
     near : np.ndarray [shape=(m,), dtype=bool]
     """
     y = np.asarray(y)
-    return attacks_near(lambda start, stop: y[start:stop], times, sr=sr, n_samples=y.size)
+    return attacks_near(lambda start, stop: y[start:stop], times, sr=sr, n_samples=y.size, before=before,
+                        after=after)
 
 
 def attacks_near(
-    read: Callable[[int, int], np.ndarray], times: np.ndarray, *, sr: int, n_samples: int
+    read: Callable[[int, int], np.ndarray], times: np.ndarray, *, sr: int, n_samples: int,
+    before: float = 0.046, after: float = 0.023,
 ) -> np.ndarray:
     """Whether a detected onset lies near each time, reading only windows around them.
 
@@ -128,36 +164,41 @@ def attacks_near(
         Sample rate in Hz.
     n_samples : int
         Length of the signal.
+    before, after : float
+        Seconds before and after each time in which an onset counts (the chopper
+        passes two and one of the network's hops).
 
     Returns
     -------
     near : np.ndarray [shape=(m,), dtype=bool]
-        True where an onset lies from :data:`ATTACK_BEFORE` before the time to
-        :data:`ATTACK_AFTER` after it.
+        True where an onset lies from ``before`` seconds before the time to ``after``
+        seconds after it.
     """
     times = np.asarray(times, dtype=np.float64)
     n_fft = _transform_size(sr)
     hop = n_fft // 8
-    delay = 1 + n_fft // (2 * hop)
-    edge = n_fft // hop // 2 + 2  # frames whose window or delayed rise reaches past a window
+    delay = _delay_frames(n_fft, hop)
+    first_valid = delay + padded_frames(n_fft, hop)  # its rise compares two whole frames
     half = int(round(_HALF_WINDOW * sr))
     windows = []
     for time in times:
         centre = int(round(time * sr))
         start, stop = max(0, centre - half), min(int(n_samples), centre + half)
-        strength = onset_strength(np.asarray(read(start, stop), dtype=np.float32), sr=sr, n_fft=n_fft,
-                                  hop_length=hop)
-        valid = np.zeros(strength.size, dtype=bool)
-        valid[delay + edge : strength.size - edge] = True
-        windows.append((start, strength, valid))
-    scale = max((float(s[v].max()) for _, s, v in windows if v.any()), default=0.0)
+        levels = mel_levels(np.asarray(read(start, stop), dtype=np.float32), sr=sr, n_fft=n_fft, hop_length=hop)
+        windows.append((start, levels))
     near = np.zeros(times.size, dtype=bool)
+    loudest = max((float(levels.max()) for _, levels in windows if levels.size), default=None)
+    if loudest is None:
+        return near
+    strengths = [_strength_of_levels(np.maximum(levels, np.float32(loudest - TOP_DB)), delay=delay)[first_valid:]
+                 for _, levels in windows]
+    scale = max((float(strength.max()) for strength in strengths if strength.size), default=0.0)
     if scale <= 0.0:
         return near
     frame_rate = sr / hop
-    for index, ((start, strength, valid), time) in enumerate(zip(windows, times)):
-        normalised = np.where(valid, strength / scale, 0.0)
-        onsets = backtrack(pick_onsets(normalised, frame_rate=frame_rate), normalised)
+    for index, ((start, _), strength, time) in enumerate(zip(windows, strengths, times)):
+        normalised = strength / scale
+        onsets = first_valid + _backtrack(pick_onsets(normalised, frame_rate=frame_rate), normalised)
         onset_times = (start + onsets * hop) / sr
-        near[index] = bool(np.any((onset_times >= time - ATTACK_BEFORE) & (onset_times <= time + ATTACK_AFTER)))
+        near[index] = bool(np.any((onset_times >= time - before) & (onset_times <= time + after)))
     return near

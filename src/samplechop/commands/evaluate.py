@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..chopper import ChopSettings
 from ..evaluate import evaluate, labelled_files, write_table
-from ..exceptions import ParameterError
 from ..model import load_model
 
 __all__ = ["run_evaluate"]
@@ -14,10 +14,7 @@ __all__ = ["run_evaluate"]
 
 def run_evaluate(args: argparse.Namespace, *, progress: bool = False) -> int:
     """Evaluate and print the table; returns 0 (1 when some files could not be scored)."""
-    if not 0.0 <= args.lam <= 1.0:
-        raise ParameterError(f"--lambda must be between 0 and 1, got {args.lam}")
-    if not 0.0 < args.attack_weight <= 1.0:
-        raise ParameterError(f"--attack-weight must be in (0, 1], got {args.attack_weight}")
+    ChopSettings(lam=args.lam, attack_weight=args.attack_weight).validate()  # the options it shares with chop
     log = lambda message: print(f"samplechop: {message}", file=sys.stderr)  # noqa: E731
     model = load_model(args.model)
     seed_model = load_model(args.seed_model) if args.seed_model else None
