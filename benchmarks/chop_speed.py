@@ -140,15 +140,14 @@ def main() -> None:
         settings = ChopSettings(n=16)
         counter = iter(range(10**6))
 
-        def library_call():
-            result = select_chops(analyse(source, model=model), settings)
-            write_outputs(result, work / f"lib{next(counter)}")
-
         preferring = ChopSettings(n=16, attack_weight=0.8)
 
-        def library_call_preferring():
-            result = select_chops(analyse(source, model=model), preferring)
+        def library_call(chosen: ChopSettings = settings):
+            result = select_chops(analyse(source, model=model), chosen)
             write_outputs(result, work / f"lib{next(counter)}")
+
+        def library_call_preferring():
+            library_call(preferring)
 
         library_call(), library_call_preferring()  # warm-up: imports and caches
         ours, ours_preferring = [], []

@@ -412,8 +412,7 @@ def select_chops(
         limit=max(limit, math.ceil(ATTACK_ABUNDANCE * settings.n)) if prefer_attacks else limit,
         exclude=_releases(analysis, settings.release_db) if settings.release_db > 0 else None,
     )
-    probable = int(np.count_nonzero(scores >= analysis.model.threshold))
-    abundant = prefer_attacks and probable >= ATTACK_ABUNDANCE * settings.n
+    abundant = prefer_attacks and np.count_nonzero(scores >= analysis.model.threshold) >= ATTACK_ABUNDANCE * settings.n
     times, scores = times[:limit], scores[:limit]
     first = None
     if settings.first_attack:

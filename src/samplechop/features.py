@@ -104,16 +104,27 @@ def semitone_filterbank(
         raise ParameterError(
             f"n_bins={n_bins} from fmin={fmin:.1f} Hz reaches past the Nyquist frequency of {sr} Hz"
         )
-    weights = np.zeros((fft_freqs.size, n_bins), dtype=np.float64)
-    for band in range(n_bins):
-        low, centre, high = centres[band], centres[band + 1], centres[band + 2]
-        rising = (fft_freqs - low) / (centre - low)
-        falling = (high - fft_freqs) / (high - centre)
-        triangle = np.maximum(0.0, np.minimum(rising, falling))
+    triangles = _triangles(fft_freqs, centres)
+    for band, triangle in enumerate(triangles):
         if triangle.sum() <= 0:
-            triangle[np.argmin(np.abs(fft_freqs - centre))] = 1.0
-        weights[:, band] = triangle / triangle.sum()
-    return weights.astype(np.float32)
+            triangle[np.argmin(np.abs(fft_freqs - centres[band + 1]))] = 1.0
+        triangle /= triangle.sum()
+    return triangles.T.astype(np.float32, order="C")
+
+
+def _triangles(fft_freqs: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Triangles on the FFT's frequencies: triangle ``k`` rises from ``edges[k]`` to 1 at
+    ``edges[k + 1]`` and falls to 0 at ``edges[k + 2]``.
+
+    Returns
+    -------
+    triangles : np.ndarray [shape=(edges.size - 2, fft_freqs.size), dtype=float64]
+        One row per triangle.
+    """
+    widths = np.diff(edges)
+    rising = (fft_freqs[None, :] - edges[:-2, None]) / widths[:-1, None]
+    falling = (edges[2:, None] - fft_freqs[None, :]) / widths[1:, None]
+    return np.maximum(0.0, np.minimum(rising, falling))
 
 
 def hz_to_mel(frequencies: np.ndarray | float) -> np.ndarray:
@@ -173,11 +184,8 @@ def mel_filterbank(*, sr: int, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
                              f"got fmin={fmin:g}, fmax={fmax:g}, n_mels={n_mels}")
     fft_freqs = np.fft.rfftfreq(n_fft, d=1.0 / sr)
     edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
-    widths = np.diff(edges)
-    rising = (fft_freqs[:, None] - edges[None, :-2]) / widths[None, :-1]
-    falling = (edges[None, 2:] - fft_freqs[:, None]) / widths[None, 1:]
-    weights = np.maximum(0.0, np.minimum(rising, falling)) * (2.0 / (edges[2:] - edges[:-2]))[None, :]
-    weights = weights.astype(np.float32)
+    areas = (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    weights = (_triangles(fft_freqs, edges) * areas).T.astype(np.float32, order="C")
     weights.flags.writeable = False  # cached: shared by every caller
     return weights
 

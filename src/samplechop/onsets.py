@@ -45,6 +45,10 @@ TOP_DB = 80.0
 #: Seconds of signal either side of a candidate in which onsets are looked for.
 _HALF_WINDOW = 0.3
 
+#: Seconds before and after a time in which an onset puts it on an attack, by default:
+#: two and one of the shipped model's hops.
+_BEFORE, _AFTER = 0.046, 0.023
+
 #: Power floor of the mel bands before taking dB (librosa's ``amin``).
 _POWER_FLOOR = 1e-10
 
@@ -124,8 +128,8 @@ def _backtrack(onset_frames: np.ndarray, strength: np.ndarray) -> np.ndarray:
     return np.where(position >= 0, minima[np.maximum(position, 0)], onset_frames)
 
 
-def on_attack(y: np.ndarray, times: np.ndarray, *, sr: int, before: float = 0.046,
-              after: float = 0.023) -> np.ndarray:
+def on_attack(y: np.ndarray, times: np.ndarray, *, sr: int, before: float = _BEFORE,
+              after: float = _AFTER) -> np.ndarray:
     """Whether a detected onset lies near each time of a signal (see :func:`attacks_near`).
 
     Parameters
@@ -150,7 +154,7 @@ def on_attack(y: np.ndarray, times: np.ndarray, *, sr: int, before: float = 0.04
 
 def attacks_near(
     read: Callable[[int, int], np.ndarray], times: np.ndarray, *, sr: int, n_samples: int,
-    before: float = 0.046, after: float = 0.023,
+    before: float = _BEFORE, after: float = _AFTER,
 ) -> np.ndarray:
     """Whether a detected onset lies near each time, reading only windows around them.
 
