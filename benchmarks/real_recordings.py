@@ -3,6 +3,7 @@
 Run by hand:
 
     python benchmarks/real_recordings.py [--model PATH] [-n 16] [--attack-weight W] [--markdown] [--plots DIR]
+                                         [--folder DIR]
 
 For each recording, the shipped (or given) model chops it with default settings (or
 with ``chop --attack-weight W``), and:
@@ -16,6 +17,9 @@ with ``chop --attack-weight W``), and:
   to the exact chop points of a rendered corpus);
 - clicks: the sample step at each cut of the written WAVs after fades, i.e. the first
   and last sample of every chop (a chop is played from and to silence), in dBFS.
+
+``--folder DIR`` measures the recordings of another folder instead (``real_dev_set.py``
+cuts one from music that Debian packages ship, for choices that the four must not make).
 
 With ``--plots DIR`` the kit's plot of each recording (waveform, numbered chops and
 the model's score curve) is copied to ``DIR/<stem>.png`` (docs/real/ in the docs).
@@ -33,6 +37,7 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
+AUDIO = {".ogg", ".flac", ".wav", ".mp3"}
 
 
 def db(value: float) -> float:
@@ -47,6 +52,8 @@ def main() -> None:
                         help="chop with --attack-weight W (default 1: chop's default)")
     parser.add_argument("--markdown", action="store_true", help="print the chop tables as markdown")
     parser.add_argument("--plots", default=None, help="folder to copy each recording's chop plot to")
+    parser.add_argument("--folder", type=Path, default=REAL,
+                        help="the recordings to chop (default: the four of ../shared/data/real)")
     args = parser.parse_args()
 
     from criteria import detected_onsets, level_does_not_rise, mono_mix, near_onset, rise_db
@@ -60,7 +67,10 @@ def main() -> None:
     totals = {"chops": 0, "near": 0, "mid": 0}
     worst_step = 0.0
     try:
-        for path in sorted(REAL.glob("*.ogg")):
+        recordings = sorted(path for path in args.folder.iterdir() if path.suffix.lower() in AUDIO)
+        if not recordings:
+            raise SystemExit(f"{args.folder}: no audio files ({', '.join(sorted(AUDIO))})")
+        for path in recordings:
             result = select_chops(analyse(path, model=model), ChopSettings(n=args.n, attack_weight=args.attack_weight))
             kit = write_outputs(result, work, formats=("wav", "plot") if args.plots else ("wav",))
             if args.plots:
