@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from samplechop.attacks import first_attack, pick_onsets, spectral_flux
+from samplechop.attacks import first_attack, opens_inside_sound, pick_onsets, spectral_flux
 from samplechop.chopper import ChopSettings, analyse, select_chops
 from samplechop.diversify import maximal_average_diversification
 from samplechop.exceptions import ParameterError
@@ -22,6 +22,15 @@ def notes(events, duration):
         inside = t >= start
         u = t[inside] - start
         y[inside] += amplitude * np.exp(-u / 1.5) * sum(np.sin(2 * np.pi * k * hz * u) / k for k in (1, 2, 3))
+    return y / np.abs(y).max()
+
+
+def struck(y, at=0.0):
+    """``y`` with the click of a strike at ``at`` seconds: noise dying away in about 5 ms."""
+    u = np.arange(int(0.05 * SR)) / SR
+    start = int(at * SR)
+    y = y.copy()
+    y[start : start + u.size] += 0.5 * np.random.default_rng(0).standard_normal(u.size) * np.exp(-u / 0.005)
     return y / np.abs(y).max()
 
 
@@ -89,8 +98,8 @@ def test_an_earlier_candidate_of_the_network_is_the_first_attack(tmp_path):
 
     from samplechop.chopper import _with_first_attack
 
-    # a note right at the start, where the detector is blind, then two more
-    y = notes([(0.0, 220.0, 1.0), (0.6, 330.0, 1.0), (1.2, 262.0, 1.0), (2.0, 196.0, 1.0)], duration=3.0)
+    # a struck note right at the start, where the detector is blind, then three more
+    y = struck(notes([(0.0, 220.0, 1.0), (0.6, 330.0, 1.0), (1.2, 262.0, 1.0), (2.0, 196.0, 1.0)], duration=3.0))
     path = tmp_path / "on_the_hit.wav"
     sf.write(path, y, SR)
     analysis = analyse(path)
@@ -119,3 +128,37 @@ def test_the_first_attack_leads_without_diversification_and_in_contiguous_mode(t
     assert contiguous.chops[0].rank is None and abs(contiguous.chops[1].start - 0.4) <= 0.03
     assert settings_from_args(build_parser().parse_args(["chop", str(path)])).first_attack
     assert not settings_from_args(build_parser().parse_args(["chop", str(path), "--no-first-attack"])).first_attack
+
+
+def test_a_file_that_opens_inside_a_sound_is_told_from_one_that_opens_on_an_attack():
+    t = np.arange(int(1.0 * SR)) / SR
+    drone = 0.5 * np.sin(2 * np.pi * 110 * t) + 0.2 * np.sin(2 * np.pi * 330 * t)
+    assert opens_inside_sound(drone, SR)  # a sound already playing: steady from the first sample
+    silence_then_note = notes([(0.03, 220.0, 1.0)], duration=1.0)
+    assert not opens_inside_sound(silence_then_note, SR)  # the level rises in the first 60 ms
+    assert not opens_inside_sound(struck(notes([(0.0, 220.0, 1.0)], duration=1.0)), SR)  # a strike dies away
+    assert not opens_inside_sound(drone[: int(0.05 * SR)], SR)  # too short to tell
+
+
+def test_a_network_candidate_at_the_start_of_a_sound_already_playing_is_no_first_attack(tmp_path):
+    import soundfile as sf
+
+    from samplechop.chopper import _with_first_attack
+
+    # an excerpt cut inside a held chord, then notes: the network sees silence before
+    # the file and may score its first frame as an attack, but no note starts there
+    t = np.arange(int(3.0 * SR)) / SR
+    held = 0.4 * (np.sin(2 * np.pi * 110 * t) + np.sin(2 * np.pi * 165 * t)) * np.exp(-t / 4.0)
+    y = held + notes([(0.6, 330.0, 1.0), (1.2, 262.0, 1.0), (2.0, 196.0, 1.0)], duration=3.0)
+    path = tmp_path / "inside.wav"
+    sf.write(path, y / np.abs(y).max(), SR)
+    analysis = analyse(path)
+    assert analysis.opens_inside_sound and abs(analysis.first_attack - 0.6) <= GRID
+    scores = np.array([0.9, 0.8, 0.7])
+    times, kept, first = _with_first_attack(analysis, np.array([1.2, 0.02, 2.0]), scores, min_gap=0.1)
+    # the detected attack leads; the candidate at the start stays, as an ordinary one
+    assert first == 0 and abs(times[0] - 0.6) <= GRID and times[1:].tolist() == [1.2, 0.02, 2.0]
+    assert kept[1:].tolist() == [0.9, 0.8, 0.7]
+    # a candidate after the blind start is still taken as the first attack
+    times, kept, first = _with_first_attack(analysis, np.array([1.2, 0.3, 2.0]), scores, min_gap=0.1)
+    assert first == 0 and times.tolist() == [0.3, 1.2, 2.0]

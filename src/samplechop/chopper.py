@@ -23,7 +23,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from . import audio
-from .attacks import first_attack
+from .attacks import first_attack, opens_inside_sound, padded_frames
 from .constants import ATTACK_ABUNDANCE, N_FFT
 from .diversify import maximal_average_diversification, pairwise_distances
 from .exceptions import AudioError, ParameterError
@@ -194,6 +194,20 @@ class Analysis:
             return log_spectrogram(self.y, **one_fft_settings(config))
         return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=N_FFT)
 
+    @property
+    def blind_start(self) -> float:
+        """Seconds at the start of the file in which :attr:`first_attack` sees no attack
+        (frames whose window reaches before the file, and the first whole one)."""
+        config = self.model.features
+        n_fft = int(config.get("n_fft", N_FFT)) if config["kind"] == "logspec" else N_FFT
+        return (padded_frames(n_fft, int(config["hop_length"])) + 1) / self.frame_rate
+
+    @cached_property
+    def opens_inside_sound(self) -> bool:
+        """Whether the file starts inside a sound, not on an attack (see
+        :func:`samplechop.attacks.opens_inside_sound`); computed once."""
+        return opens_inside_sound(self.y, self.sr)
+
     @cached_property
     def first_attack(self) -> Optional[float]:
         """Time of the file's first attack in seconds, or None (see
@@ -338,12 +352,18 @@ def _with_first_attack(
     When a candidate of the network lies more than ``min_gap`` before the detected
     attack (the detector cannot see a file's first 70 ms, where a sample cut on a hit
     has its first attack), that earliest candidate is the first attack instead, moved
-    to the front. Unchanged (index None) when no attack is found, or none early
-    enough to make a chop."""
+    to the front; but not a candidate in those first 70 ms of a file that opens
+    inside a sound (:func:`samplechop.attacks.opens_inside_sound`): the network,
+    which sees silence before the file, scores such a start as an attack where no
+    note starts, and it stays an ordinary candidate. Unchanged (index None) when no
+    attack is found, or none early enough to make a chop."""
     first = analysis.first_attack
     if first is None or first > analysis.info.duration - min_gap:
         return times, scores, None
-    if times.size and times.min() < first - min_gap:
+    early = bool(times.size) and float(times.min()) < first - min_gap
+    if early and times.min() < analysis.blind_start and analysis.opens_inside_sound:
+        early = False  # the start of a sound already playing, scored as an attack
+    if early:
         earliest = int(np.argmin(times))
         order = np.concatenate(([earliest], np.delete(np.arange(times.size), earliest)))
         return times[order], scores[order], 0
