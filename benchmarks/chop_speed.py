@@ -129,6 +129,8 @@ def main() -> None:
     parser.add_argument("--attack-weight", type=float, default=0.8, metavar="W",
                         help="the chop --attack-weight timed beside the default (below 1)")
     args = parser.parse_args()
+    if not 0.0 < args.attack_weight < 1.0:
+        parser.error(f"--attack-weight must lie in (0, 1), got {args.attack_weight:g}")
     work = Path(tempfile.mkdtemp(prefix="samplechop-bench-"))
     try:
         source = work / "three_minutes.wav"
@@ -194,7 +196,8 @@ def main() -> None:
         print(f"machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
               f"file: {duration:.0f} s, 44.1 kHz stereo 16-bit WAV, -n 16, chops written")
         print(f"library call (imports done)      {ours:7.3f} s  = {duration / ours:6.0f}x real time")
-        print(f"  with --attack-weight {args.attack_weight:<4g}       {ours_preferring:7.3f} s  = {duration / ours_preferring:6.0f}x "
+        label = f"  with --attack-weight {args.attack_weight:g}"
+        print(f"{label:<33}{ours_preferring:7.3f} s  = {duration / ours_preferring:6.0f}x "
               f"real time ({ours_preferring / ours:.2f}x the default's time)")
         print(f"original design (CQT+HPSS only)  {original:7.3f} s  -> ours is {original / ours:.1f}x faster")
         print(f"whole command                    {command:7.3f} s")

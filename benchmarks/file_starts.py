@@ -27,22 +27,25 @@ def main() -> None:
     args = parser.parse_args()
 
     from samplechop.annotations import read_labels
-    from samplechop.chopper import ChopSettings, analyse
+    from samplechop.chopper import ChopSettings, _candidate_limit, _releases, analyse
     from samplechop.constants import EVAL_WINDOW
     from samplechop.model import load_model
     from samplechop.postprocess import candidates
 
     model = load_model(args.model)
-    min_gap = ChopSettings().min_length
     cases: dict[tuple[bool, bool], list[str]] = defaultdict(list)
-    files = 0
+    files, blind = 0, None
     for corpus in args.corpora:
         for path in sorted(corpus.glob("*.flac")):
             files += 1
             analysis = analyse(path, model=model)
+            blind = analysis.blind_start
             labels = read_labels(path.with_suffix(".txt"))
+            settings = ChopSettings(n=max(1, labels.size))  # the candidates select_chops sees, as evaluate asks
             times, _ = candidates(analysis.activations, frame_rate=analysis.frame_rate, threshold=model.threshold,
-                                  min_gap=min_gap, duration=analysis.info.duration, limit=None)
+                                  min_gap=settings.min_length, duration=analysis.info.duration,
+                                  limit=_candidate_limit(settings), exclude=_releases(analysis, settings.release_db))
+            min_gap = settings.min_length
             first = analysis.first_attack
             if first is None or not times.size:
                 continue
@@ -51,9 +54,11 @@ def main() -> None:
                 continue
             right = labels.size > 0 and bool(abs(labels - earliest).min() <= EVAL_WINDOW)
             cases[(right, analysis.opens_inside_sound)].append(f"{path.stem} ({earliest:.3f} s)")
+    if blind is None:
+        raise SystemExit(f"no .flac files in {', '.join(map(str, args.corpora))}")
     total = sum(len(names) for names in cases.values())
     print(f"{files} files; {total} with a network candidate in the first "
-          f"{1000 * analysis.blind_start:.0f} ms before the detected first attack")
+          f"{1000 * blind:.0f} ms before the detected first attack")
     for right in (False, True):
         for inside in (True, False):
             names = cases[(right, inside)]

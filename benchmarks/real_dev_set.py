@@ -13,9 +13,10 @@ music (orchestral game scores, a rock band, adventure-game jazz and pop, ambient
 electronic pieces), none of it seen by the team when the model was built. It is not
 labelled; ``real_recordings.py --folder OUT_DIR`` measures chops on it as on the four.
 
-From each source, ``--per-source`` tracks evenly spaced in the sorted list are taken,
-and from each the ``--seconds`` starting at 30% of its length (the whole track when
-it is shorter), as FLAC at the track's rate. Fret's on Fire songs come as a backing
+From each source, ``--per-source`` tracks evenly spaced in the sorted list of its
+tracks at least ``--seconds`` long are taken, and from each the ``--seconds``
+starting at 30% of its length (or ending at its end, if that comes first), as FLAC
+at the track's rate. Fret's on Fire songs come as a backing
 track and a guitar track: their sum is the song. The audio is not the project's to
 redistribute: it is cut into a folder outside the repository, never committed.
 """
@@ -56,9 +57,11 @@ def excerpt(path: Path, seconds: float) -> tuple[np.ndarray, int]:
     data, sr = sf.read(str(path), start=start, frames=length, dtype="float32", always_2d=True)
     guitar = path.with_name("guitar.ogg")
     if path.name == "song.ogg" and guitar.exists():
-        extra = sf.read(str(guitar), start=start, frames=length, dtype="float32", always_2d=True)[0]
-        frames, channels = min(len(data), len(extra)), min(data.shape[1], extra.shape[1])
-        data = data[:frames, :channels] + extra[:frames, :channels]
+        extra, extra_sr = sf.read(str(guitar), start=start, frames=length, dtype="float32", always_2d=True)
+        if extra_sr != sr:
+            raise SystemExit(f"{guitar}: {extra_sr} Hz, but its song is {sr} Hz")
+        frames = min(len(data), len(extra))
+        data = data[:frames] + extra[:frames]  # a mono track broadcasts over a stereo one
     peak = float(np.abs(data).max()) if data.size else 0.0
     if peak > 1.0:  # the sum of two tracks may clip
         data = data / peak
@@ -71,20 +74,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=40.0)
     parser.add_argument("--per-source", type=int, default=6)
     args = parser.parse_args()
+    if args.seconds <= 0 or args.per_source < 1:
+        parser.error("--seconds must be positive and --per-source at least 1")
     args.out.mkdir(parents=True, exist_ok=True)
     written = 0
     for name, pattern in SOURCES:
-        paths = sorted(SHARE.glob(pattern))
-        if not paths:
+        found = sorted(SHARE.glob(pattern))
+        if not found:
             print(f"{name}: no files under {SHARE / pattern} (is its package installed?)")
             continue
+        paths = [path for path in found if sf.info(str(path)).duration >= args.seconds]
         for index, path in enumerate(evenly_spaced(paths, args.per_source)):
             data, sr = excerpt(path, args.seconds)
             stem = f"{name}-{index:02d}-{path.parent.name if path.name == 'song.ogg' else path.stem}"
             stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in stem)
             sf.write(str(args.out / f"{stem}.flac"), data, sr)
             written += 1
-        print(f"{name}: {min(len(paths), args.per_source)} of {len(paths)} tracks")
+        print(f"{name}: {min(len(paths), args.per_source)} of the {len(paths)} tracks of at least "
+              f"{args.seconds:g} s ({len(found)} in all)")
     print(f"{written} excerpts in {args.out}")
 
 

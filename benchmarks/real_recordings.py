@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=REAL,
                         help="the recordings to chop (default: the four of ../shared/data/real)")
     args = parser.parse_args()
+    if not args.folder.is_dir():
+        raise SystemExit(f"{args.folder}: no such folder")
 
     from criteria import detected_onsets, level_does_not_rise, mono_mix, near_onset, rise_db
 

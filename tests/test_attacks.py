@@ -132,12 +132,19 @@ def test_the_first_attack_leads_without_diversification_and_in_contiguous_mode(t
 
 def test_a_file_that_opens_inside_a_sound_is_told_from_one_that_opens_on_an_attack():
     t = np.arange(int(1.0 * SR)) / SR
-    drone = 0.5 * np.sin(2 * np.pi * 110 * t) + 0.2 * np.sin(2 * np.pi * 330 * t)
-    assert opens_inside_sound(drone, SR)  # a sound already playing: steady from the first sample
-    silence_then_note = notes([(0.03, 220.0, 1.0)], duration=1.0)
-    assert not opens_inside_sound(silence_then_note, SR)  # the level rises in the first 60 ms
-    assert not opens_inside_sound(struck(notes([(0.0, 220.0, 1.0)], duration=1.0)), SR)  # a strike dies away
-    assert not opens_inside_sound(drone[: int(0.05 * SR)], SR)  # too short to tell
+    for phase in np.linspace(0.0, 2 * np.pi, 9)[:-1]:  # cut at any point of the waveform
+        drone = 0.5 * np.sin(2 * np.pi * 110 * t + phase) + 0.2 * np.sin(2 * np.pi * 330 * t + 2 * phase)
+        assert opens_inside_sound(drone, sr=SR), phase  # a sound already playing: steady from the first sample
+    assert not opens_inside_sound(notes([(0.03, 220.0, 1.0)], duration=1.0), sr=SR)  # rises in the first 60 ms
+    assert not opens_inside_sound(struck(notes([(0.0, 220.0, 1.0)], duration=1.0)), sr=SR)  # a strike dies away
+    hiss = 0.05 * np.random.default_rng(1).standard_normal(t.size)  # steady transients throughout
+    swell = drone * np.minimum(t / 0.06, 1.0) + hiss  # a fade-in: the level rises, the hiss does not
+    assert opens_inside_sound(drone + hiss, sr=SR) and not opens_inside_sound(swell, sr=SR)
+    silence_then_drone = np.where(t < 0.5, 0.0, drone)
+    assert not opens_inside_sound(silence_then_drone, sr=SR)  # silence is no sound
+    assert not opens_inside_sound(drone[: int(0.05 * SR)], sr=SR)  # too short to tell
+    with pytest.raises(ParameterError, match="mono"):
+        opens_inside_sound(np.stack([drone, drone]), sr=SR)
 
 
 def test_a_network_candidate_at_the_start_of_a_sound_already_playing_is_no_first_attack(tmp_path):
@@ -148,7 +155,7 @@ def test_a_network_candidate_at_the_start_of_a_sound_already_playing_is_no_first
     # an excerpt cut inside a held chord, then notes: the network sees silence before
     # the file and may score its first frame as an attack, but no note starts there
     t = np.arange(int(3.0 * SR)) / SR
-    held = 0.4 * (np.sin(2 * np.pi * 110 * t) + np.sin(2 * np.pi * 165 * t)) * np.exp(-t / 4.0)
+    held = 0.4 * (np.sin(2 * np.pi * 110 * t + 1.0) + np.sin(2 * np.pi * 165 * t + 2.0)) * np.exp(-t / 4.0)
     y = held + notes([(0.6, 330.0, 1.0), (1.2, 262.0, 1.0), (2.0, 196.0, 1.0)], duration=3.0)
     path = tmp_path / "inside.wav"
     sf.write(path, y / np.abs(y).max(), SR)
@@ -159,6 +166,8 @@ def test_a_network_candidate_at_the_start_of_a_sound_already_playing_is_no_first
     # the detected attack leads; the candidate at the start stays, as an ordinary one
     assert first == 0 and abs(times[0] - 0.6) <= GRID and times[1:].tolist() == [1.2, 0.02, 2.0]
     assert kept[1:].tolist() == [0.9, 0.8, 0.7]
-    # a candidate after the blind start is still taken as the first attack
-    times, kept, first = _with_first_attack(analysis, np.array([1.2, 0.3, 2.0]), scores, min_gap=0.1)
-    assert first == 0 and times.tolist() == [0.3, 1.2, 2.0]
+    # a candidate after the blind start is still taken as the first attack, with one
+    # at the start of the sound before it or not
+    for candidates in ([1.2, 0.3, 2.0], [1.2, 0.02, 0.3]):
+        times, kept, first = _with_first_attack(analysis, np.array(candidates), scores, min_gap=0.1)
+        assert first == 0 and times[0] == 0.3 and sorted(times.tolist()) == sorted(candidates)

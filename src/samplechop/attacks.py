@@ -24,9 +24,11 @@ from typing import Optional
 import numpy as np
 
 from . import constants
+from .exceptions import ParameterError
 from .refine import pre_emphasis
 
 __all__ = ["FLOOR_DB", "MIN_RISE_DB", "SUSTAIN_DB", "STEADY_START_DB", "STEADY_START_TRANSIENT_DB",
+           "SILENT_START_DB",
            "padded_frames", "band_rise", "spectral_flux", "pick_onsets", "first_attack", "opens_inside_sound"]
 
 #: Levels more than this many dB below the loudest band of the file count as this floor.
@@ -39,13 +41,18 @@ MIN_RISE_DB = 0.5
 #: after its frame, against the 90 ms before it: a click or a crackle does not.
 SUSTAIN_DB = 1.0
 
-#: A file opens inside a sound when its level over the first 20 ms lies within this
-#: many dB of its level over 30-60 ms ...
+#: Largest difference in dB between a file's level over its first 20 ms and over
+#: 30-60 ms for it to open inside a sound (see :func:`opens_inside_sound`).
 STEADY_START_DB = 2.0
 
-#: ... and so does the level of its pre-emphasised signal (its transients) over the
-#: first 15 ms, within this many dB (see :func:`opens_inside_sound`).
+#: Largest difference in dB between the level of a file's transients (its
+#: pre-emphasised signal) over its first 15 ms and over 30-60 ms for it to open
+#: inside a sound (see :func:`opens_inside_sound`).
 STEADY_START_TRANSIENT_DB = 3.0
+
+#: A file whose first 20 ms lie below this level (dB, of the peak-normalised signal)
+#: opens with silence, not inside a sound.
+SILENT_START_DB = -60.0
 
 
 def padded_frames(n_fft: int, hop_length: int) -> int:
@@ -213,29 +220,33 @@ def first_attack(
     return None
 
 
-def _level_db(x: np.ndarray, sr: int, start: float, stop: float) -> float:
+def _level_db(x: np.ndarray, *, sr: int, start: float, stop: float) -> float:
+    """Mean power of ``x`` from ``start`` to ``stop`` seconds, in dB (-200 for silence)."""
     segment = x[int(start * sr) : int(stop * sr)]
     return float(10.0 * np.log10(np.mean(np.square(segment, dtype=np.float64)) + 1e-20))
 
 
-def opens_inside_sound(y: np.ndarray, sr: int) -> bool:
+def opens_inside_sound(y: np.ndarray, *, sr: int) -> bool:
     """Whether a file starts inside a sound that was already playing, not on an attack.
 
     An excerpt cut from a record often begins in the middle of a note. Its level
     then holds steady over the first 60 ms, and so does the level of its transients:
     the first 20 ms lie within :data:`STEADY_START_DB` of the 30-60 ms after them,
-    and the first 15 ms of the pre-emphasised signal (:func:`samplechop.refine.pre_emphasis`)
-    within :data:`STEADY_START_TRANSIENT_DB`. A file that opens with silence, with an
-    attack rising in its first 60 ms, or on a struck note whose transient dies away
-    does not. Of 360 rendered pieces (``fa``, ``dev`` and ``valid`` in
-    docs/benchmarks.md), 43 had a candidate of the network in their first 70 ms
-    before the detected first attack: 19 of the 21 where no labelled point lay
-    within 50 ms of it open inside a sound by this test, 1 of the 22 where one did.
+    and the first 15 ms of the pre-emphasised signal (:func:`samplechop.refine.pre_emphasis`,
+    from its second sample: the first would count the cut itself as a transient)
+    within :data:`STEADY_START_TRANSIENT_DB`. A file that opens with silence (its
+    first 20 ms below :data:`SILENT_START_DB`), with an attack rising or a swell in
+    its first 60 ms, or on a struck note whose transient dies away does not; nor,
+    unavoidably, a file cut a few milliseconds after a strike. A tone that starts on
+    the file's first sample with no transient at all (a synthetic one, an organ)
+    cannot be told from one that was sounding before, and reads as inside a sound.
+    How the test sorts the candidates of the network at a file's start:
+    ``benchmarks/file_starts.py`` (docs/benchmarks.md).
 
     Parameters
     ----------
     y : np.ndarray [shape=(n,)]
-        Mono signal.
+        Mono signal, peak-normalised (as :func:`samplechop.chopper.analyse` keeps it).
     sr : int
         Its sample rate.
 
@@ -243,11 +254,23 @@ def opens_inside_sound(y: np.ndarray, sr: int) -> bool:
     -------
     inside : bool
         False for a file shorter than 60 ms (too short to tell).
+
+    Raises
+    ------
+    ParameterError
+        When ``y`` is not one-dimensional.
     """
     y = np.asarray(y)
+    if y.ndim != 1:
+        raise ParameterError(f"opens_inside_sound needs a mono signal, got shape {y.shape}")
     if y.shape[0] < int(0.06 * sr):
         return False
-    head = pre_emphasis(y[: int(0.06 * sr)])
-    steady = abs(_level_db(y, sr, 0.0, 0.02) - _level_db(y, sr, 0.03, 0.06)) < STEADY_START_DB
-    steady_transients = abs(_level_db(head, sr, 0.0, 0.015) - _level_db(head, sr, 0.03, 0.06)) < STEADY_START_TRANSIENT_DB
-    return steady and steady_transients
+    opening = _level_db(y, sr=sr, start=0.0, stop=0.02)
+    if opening < SILENT_START_DB:
+        return False
+    if abs(opening - _level_db(y, sr=sr, start=0.03, stop=0.06)) >= STEADY_START_DB:
+        return False
+    transients = pre_emphasis(y[: int(0.06 * sr)])
+    transients[0] = 0.0  # the cut itself is no transient
+    rise = _level_db(transients, sr=sr, start=0.0, stop=0.015) - _level_db(transients, sr=sr, start=0.03, stop=0.06)
+    return abs(rise) < STEADY_START_TRANSIENT_DB

@@ -206,7 +206,7 @@ class Analysis:
     def opens_inside_sound(self) -> bool:
         """Whether the file starts inside a sound, not on an attack (see
         :func:`samplechop.attacks.opens_inside_sound`); computed once."""
-        return opens_inside_sound(self.y, self.sr)
+        return opens_inside_sound(self.y, sr=self.sr)
 
     @cached_property
     def first_attack(self) -> Optional[float]:
@@ -355,16 +355,18 @@ def _with_first_attack(
     to the front; but not a candidate in those first 70 ms of a file that opens
     inside a sound (:func:`samplechop.attacks.opens_inside_sound`): the network,
     which sees silence before the file, scores such a start as an attack where no
-    note starts, and it stays an ordinary candidate. Unchanged (index None) when no
-    attack is found, or none early enough to make a chop."""
+    note starts, and it stays an ordinary candidate (the earliest one after those
+    70 ms, if still before the detected attack, is the first attack). Unchanged
+    (index None) when no attack is found, or none early enough to make a chop."""
     first = analysis.first_attack
     if first is None or first > analysis.info.duration - min_gap:
         return times, scores, None
-    early = bool(times.size) and float(times.min()) < first - min_gap
-    if early and times.min() < analysis.blind_start and analysis.opens_inside_sound:
-        early = False  # the start of a sound already playing, scored as an attack
-    if early:
-        earliest = int(np.argmin(times))
+    eligible = np.flatnonzero(times < first - min_gap)
+    if eligible.size and times[eligible].min() < analysis.blind_start and analysis.opens_inside_sound:
+        # the start of a sound already playing, scored as an attack: no first attack
+        eligible = eligible[times[eligible] >= analysis.blind_start]
+    if eligible.size:
+        earliest = int(eligible[np.argmin(times[eligible])])
         order = np.concatenate(([earliest], np.delete(np.arange(times.size), earliest)))
         return times[order], scores[order], 0
     frame = int(round(first * analysis.frame_rate))
