@@ -41,14 +41,14 @@ def main() -> None:
             analysis = analyse(path, model=model)
             blind = analysis.blind_start
             labels = read_labels(path.with_suffix(".txt"))
-            settings = ChopSettings(n=max(1, labels.size))  # the candidates select_chops sees, as evaluate asks
+            settings = ChopSettings(n=max(1, labels.size))  # the candidates select_chops sees with chop's defaults
             times, _ = candidates(analysis.activations, frame_rate=analysis.frame_rate, threshold=model.threshold,
                                   min_gap=settings.min_length, duration=analysis.info.duration,
                                   limit=_candidate_limit(settings), exclude=_releases(analysis, settings.release_db))
             min_gap = settings.min_length
             first = analysis.first_attack
-            if first is None or not times.size:
-                continue
+            if first is None or first > analysis.info.duration - min_gap or not times.size:
+                continue  # as _with_first_attack: no first attack to stand in for
             earliest = float(times.min())
             if earliest >= first - min_gap or earliest >= analysis.blind_start:
                 continue

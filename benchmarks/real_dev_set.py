@@ -61,6 +61,8 @@ def excerpt(path: Path, seconds: float) -> tuple[np.ndarray, int]:
         if extra_sr != sr:
             raise SystemExit(f"{guitar}: {extra_sr} Hz, but its song is {sr} Hz")
         frames = min(len(data), len(extra))
+        if frames < len(data):
+            print(f"{path.parent.name}: the guitar track ends early; excerpt cut to {frames / sr:.1f} s")
         data = data[:frames] + extra[:frames]  # a mono track broadcasts over a stereo one
     peak = float(np.abs(data).max()) if data.size else 0.0
     if peak > 1.0:  # the sum of two tracks may clip

@@ -1,4 +1,5 @@
-"""Attacks found in the semitone spectrogram: spectral flux and onset picking.
+"""Attacks found in the semitone spectrogram (spectral flux and onset picking), and
+whether a file opens inside a sound (from its waveform).
 
 Rule 4 of the label convention (``shared/docs/chop-points.md``) makes the first
 attack of a file a chop point, whatever follows. The network sees a file's first

@@ -356,7 +356,8 @@ def _with_first_attack(
     inside a sound (:func:`samplechop.attacks.opens_inside_sound`): the network,
     which sees silence before the file, scores such a start as an attack where no
     note starts, and it stays an ordinary candidate (the earliest one after those
-    70 ms, if still before the detected attack, is the first attack). Unchanged
+    70 ms, if still more than ``min_gap`` before the detected attack, is the first
+    attack). Unchanged
     (index None) when no attack is found, or none early enough to make a chop."""
     first = analysis.first_attack
     if first is None or first > analysis.info.duration - min_gap:
