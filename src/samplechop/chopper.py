@@ -357,14 +357,14 @@ def _with_first_attack(
     which sees silence before the file, scores such a start as an attack where no
     note starts, and it stays an ordinary candidate (the earliest one after those
     70 ms, if still more than ``min_gap`` before the detected attack, is the first
-    attack). Unchanged
-    (index None) when no attack is found, or none early enough to make a chop."""
+    attack). Unchanged (index None) when no attack is found, or none early enough to
+    make a chop."""
     first = analysis.first_attack
     if first is None or first > analysis.info.duration - min_gap:
         return times, scores, None
     eligible = np.flatnonzero(times < first - min_gap)
     if eligible.size and times[eligible].min() < analysis.blind_start and analysis.opens_inside_sound:
-        # the start of a sound already playing, scored as an attack: no first attack
+        # the start of a sound already playing, scored as an attack: not the first attack
         eligible = eligible[times[eligible] >= analysis.blind_start]
     if eligible.size:
         earliest = int(eligible[np.argmin(times[eligible])])
