@@ -195,12 +195,18 @@ class Analysis:
         return log_spectrogram(self.y, sr=self.sr, hop_length=int(config["hop_length"]), n_fft=N_FFT)
 
     @property
+    def _attack_transform(self) -> tuple[int, int]:
+        """Window and hop in samples of :attr:`semitone_spectrogram`, which the
+        attacks are found in."""
+        config = self.model.features
+        n_fft = int(config.get("n_fft", N_FFT)) if config["kind"] == "logspec" else N_FFT
+        return n_fft, int(config["hop_length"])
+
+    @property
     def blind_start(self) -> float:
         """Seconds at the start of the file in which :attr:`first_attack` sees no attack
         (frames whose window reaches before the file, and the first whole one)."""
-        config = self.model.features
-        n_fft = int(config.get("n_fft", N_FFT)) if config["kind"] == "logspec" else N_FFT
-        return (padded_frames(n_fft, int(config["hop_length"])) + 1) / self.frame_rate
+        return (padded_frames(*self._attack_transform) + 1) / self.frame_rate
 
     @cached_property
     def opens_inside_sound(self) -> bool:
@@ -212,10 +218,9 @@ class Analysis:
     def first_attack(self) -> Optional[float]:
         """Time of the file's first attack in seconds, or None (see
         :func:`samplechop.attacks.first_attack`); computed once."""
-        config = self.model.features
-        n_fft = int(config.get("n_fft", N_FFT)) if config["kind"] == "logspec" else N_FFT
+        n_fft, hop_length = self._attack_transform
         return first_attack(self.semitone_spectrogram, frame_rate=self.frame_rate, n_fft=n_fft,
-                            hop_length=int(config["hop_length"]))
+                            hop_length=hop_length)
 
 
 @dataclass(frozen=True)
