@@ -37,7 +37,6 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "data" / "real"
-AUDIO = {".ogg", ".flac", ".wav", ".mp3"}
 
 
 def db(value: float) -> float:
@@ -55,8 +54,11 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=REAL,
                         help="the recordings to chop (default: the four of ../shared/data/real)")
     args = parser.parse_args()
-    if not args.folder.is_dir():
-        raise SystemExit(f"{args.folder}: no such folder")
+    from samplechop.inputs import collect_audio
+
+    recordings, problems = collect_audio([args.folder])  # the audio files chop would find there
+    if problems:
+        raise SystemExit(str(problems[0]))
 
     from criteria import detected_onsets, level_does_not_rise, mono_mix, near_onset, rise_db
 
@@ -69,9 +71,6 @@ def main() -> None:
     totals = {"chops": 0, "near": 0, "mid": 0}
     worst_step = 0.0
     try:
-        recordings = sorted(path for path in args.folder.iterdir() if path.suffix.lower() in AUDIO)
-        if not recordings:
-            raise SystemExit(f"{args.folder}: no audio files ({', '.join(sorted(AUDIO))})")
         for path in recordings:
             result = select_chops(analyse(path, model=model), ChopSettings(n=args.n, attack_weight=args.attack_weight))
             kit = write_outputs(result, work, formats=("wav", "plot") if args.plots else ("wav",))
