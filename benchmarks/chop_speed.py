@@ -2,15 +2,13 @@
 
 Run by hand on an otherwise idle machine:
 
-    python benchmarks/chop_speed.py [--long] [--repeats 9] [--attack-weight 0.8]
+    python benchmarks/chop_speed.py [--long] [--repeats 9]
 
 It builds a 3-minute 44.1 kHz stereo 16-bit WAV from the real recordings in
 ../shared/data/real/, then measures in one run, side by side:
 
 1. in-process throughput of the library call (imports done, model loaded): read,
-   features, network, selection with HPSS on the candidates, 16 chops written; also
-   with ``chop --attack-weight W`` (0.8 unless given; the onsets near the candidates
-   found as well: every W below 1 costs the same);
+   features, network, selection with HPSS on the candidates, 16 chops written;
 2. the original design's pipeline on the same file: librosa CQT at 44.1 kHz, hop
    256, plus HPSS of the whole spectrogram (its fixed cost before any network);
 3. the whole command, process start included, against `aubiocut -c` (aubio-tools)
@@ -126,11 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--long", action="store_true", help="also measure a 60-minute file")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--attack-weight", type=float, default=0.8, metavar="W",
-                        help="the chop --attack-weight timed beside the default (below 1)")
     args = parser.parse_args()
-    if not 0.0 < args.attack_weight < 1.0:
-        parser.error(f"--attack-weight must lie in (0, 1), got {args.attack_weight:g}")
     work = Path(tempfile.mkdtemp(prefix="samplechop-bench-"))
     try:
         source = work / "three_minutes.wav"
@@ -145,21 +139,12 @@ def main() -> None:
         settings = ChopSettings(n=16)
         counter = iter(range(10**6))
 
-        preferring = ChopSettings(n=16, attack_weight=args.attack_weight)
-
-        def library_call(chosen: ChopSettings = settings):
-            result = select_chops(analyse(source, model=model), chosen)
+        def library_call():
+            result = select_chops(analyse(source, model=model), settings)
             write_outputs(result, work / f"lib{next(counter)}")
 
-        def library_call_preferring():
-            library_call(preferring)
-
-        library_call(), library_call_preferring()  # warm-up: imports and caches
-        ours, ours_preferring = [], []
-        for _ in range(args.repeats):  # interleaved, as the commands below
-            ours.append(best_of(library_call, 1))
-            ours_preferring.append(best_of(library_call_preferring, 1))
-        ours, ours_preferring = min(ours), min(ours_preferring)
+        library_call()  # warm-up: imports and caches
+        ours = best_of(library_call, args.repeats)
 
         import librosa
 
@@ -196,9 +181,6 @@ def main() -> None:
         print(f"machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
               f"file: {duration:.0f} s, 44.1 kHz stereo 16-bit WAV, -n 16, chops written")
         print(f"library call (imports done)      {ours:7.3f} s  = {duration / ours:6.0f}x real time")
-        label = f"  with --attack-weight {args.attack_weight:g}"
-        print(f"{label:<33}{ours_preferring:7.3f} s  = {duration / ours_preferring:6.0f}x "
-              f"real time ({ours_preferring / ours:.2f}x the default's time)")
         print(f"original design (CQT+HPSS only)  {original:7.3f} s  -> ours is {original / ours:.1f}x faster")
         print(f"whole command                    {command:7.3f} s")
         print(f"aubiocut -c                      {aubio:7.3f} s  -> command / aubiocut = {command / aubio:.2f}")

@@ -2,19 +2,17 @@
 
 Run by hand:
 
-    python benchmarks/real_recordings.py [--model PATH] [-n 16] [--attack-weight W] [--markdown] [--plots DIR]
+    python benchmarks/real_recordings.py [--model PATH] [-n 16] [--markdown] [--plots DIR]
                                          [--folder DIR]
 
-For each recording, the shipped (or given) model chops it with default settings (or
-with ``chop --attack-weight W``), and:
+For each recording, the shipped (or given) model chops it with default settings, and:
 
 - every chop start is compared with the onsets that librosa detects in the
   original (onset_detect with backtracking, i.e. at the start of each attack): the
   share of chops within 30 ms of an onset is reported;
 - "mid-note" counts chops whose start lies where the signal is already loud and not
   rising: RMS in the 20 ms before the cut at least as high as in the 20 ms after
-  (both criteria in ``benchmarks/criteria.py``; ``attack_criteria.py`` applies them
-  to the exact chop points of a rendered corpus);
+  (both criteria in ``benchmarks/criteria.py``);
 - clicks: the sample step at each cut of the written WAVs after fades, i.e. the first
   and last sample of every chop (a chop is played from and to silence), in dBFS.
 
@@ -47,8 +45,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None)
     parser.add_argument("-n", type=int, default=16)
-    parser.add_argument("--attack-weight", type=float, default=1.0, metavar="W",
-                        help="chop with --attack-weight W (default 1: chop's default)")
     parser.add_argument("--markdown", action="store_true", help="print the chop tables as markdown")
     parser.add_argument("--plots", default=None, help="folder to copy each recording's chop plot to")
     parser.add_argument("--folder", type=Path, default=REAL,
@@ -72,7 +68,7 @@ def main() -> None:
     worst_step = 0.0
     try:
         for path in recordings:
-            result = select_chops(analyse(path, model=model), ChopSettings(n=args.n, attack_weight=args.attack_weight))
+            result = select_chops(analyse(path, model=model), ChopSettings(n=args.n))
             kit = write_outputs(result, work, formats=("wav", "plot") if args.plots else ("wav",))
             if args.plots:
                 Path(args.plots).mkdir(parents=True, exist_ok=True)

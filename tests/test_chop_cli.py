@@ -163,20 +163,11 @@ def test_bad_input_files(tmp_path, capsys, case, message):
     (["-n", "0"], "-n must be"), (["-n", "-3"], "-n must be"), (["-n", "100000"], "too many"),
     (["--lambda", "1.5"], "--lambda must be between 0 and 1"), (["--lambda", "-0.1"], "--lambda"),
     (["--threshold", "2"], "--threshold"), (["--min-length", "0"], "--min-length"),
-    (["--attack-weight", "0"], "--attack-weight must be in (0, 1]"), (["--attack-weight", "1.5"], "--attack-weight"),
 ])
 def test_bad_options(tmp_path, stabs_wav, capsys, options, message):
     code, _, stderr = _run(["chop", stabs_wav, "-o", tmp_path / "out", *options], capsys)
     assert code == 2 and message in stderr and len(stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
-
-
-def test_the_manifest_records_the_attack_weight(tmp_path, stabs_wav, capsys):
-    out = tmp_path / "out"
-    code, _, _ = _run(["chop", stabs_wav, "-n", 3, "-o", out, "--attack-weight", 0.9], capsys)
-    assert code == 0
-    settings = json.loads((out / "stabs" / "stabs.chops.json").read_text())["settings"]
-    assert settings["attack_weight"] == 0.9 and settings["first_attack"] is True
 
 
 def test_unwritable_output(tmp_path, stabs_wav, capsys):

@@ -24,19 +24,18 @@ import numpy as np
 
 from . import audio
 from .attacks import first_attack, opens_inside_sound, padded_frames
-from .constants import ATTACK_ABUNDANCE, N_FFT
+from .constants import N_FFT
 from .diversify import maximal_average_diversification, pairwise_distances
 from .exceptions import AudioError, ParameterError
 from .features import (compute_features, features_and_one_fft, harmonic_spectra, log_spectrogram,
                        one_fft_settings)
 from .model import ChopModel, load_model
 from .levels import RELEASE_DROP_DB, release_mask
-from .onsets import attacks_near
 from .postprocess import candidates as find_candidates
 from .refine import refine_start
 
 __all__ = ["ChopSettings", "Analysis", "Chop", "ChopResult", "analyse", "select_chops", "place_chops",
-           "candidate_spectra", "MAX_CHOPS", "SILENCE_PEAK", "ATTACK_ABUNDANCE"]
+           "candidate_spectra", "MAX_CHOPS", "SILENCE_PEAK"]
 
 #: Largest number of chops one file may be cut into.
 MAX_CHOPS = 512
@@ -86,12 +85,6 @@ class ChopSettings:
     first_attack : bool
         Always keep the file's first attack as a chop (rule 4 of the label
         convention; see :mod:`samplechop.attacks`), whatever the model scores there.
-    attack_weight : float in (0, 1]
-        When the file holds at least :data:`ATTACK_ABUNDANCE` probable candidates
-        per chop asked for, the scores of candidates with no detected attack at their time
-        (:func:`samplechop.onsets.attacks_near`) are multiplied by this before
-        selection, so that of many good chop points those that start on an attack
-        are preferred. 1 turns the preference off. Reported scores stay the model's.
     """
 
     n: int = 16
@@ -106,7 +99,6 @@ class ChopSettings:
     refine: bool = True
     release_db: float = RELEASE_DROP_DB
     first_attack: bool = True
-    attack_weight: float = 1.0
 
     def validate(self) -> "ChopSettings":
         """Check every option; raise :class:`ParameterError` naming the first bad one."""
@@ -128,8 +120,6 @@ class ChopSettings:
             )
         if self.max_candidates is not None and self.max_candidates < 1:
             raise ParameterError(f"--candidates must be >= 1, got {self.max_candidates}")
-        if not (0.0 < self.attack_weight <= 1.0):
-            raise ParameterError(f"--attack-weight must be in (0, 1], got {self.attack_weight}")
         if self.mode not in MODES:
             raise ParameterError(f"--mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         for name, value in (("--fade-in", self.fade_in), ("--fade-out", self.fade_out)):
@@ -383,27 +373,6 @@ def _with_first_attack(
     return times, scores, 0
 
 
-def _preferring_attacks(
-    analysis: Analysis, times: np.ndarray, scores: np.ndarray, first: Optional[int], *, weight: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Optional[int]]:
-    """Candidates re-ordered by their selection scores: the model's, times ``weight``
-    where no attack is detected at the candidate in the original audio
-    (:func:`samplechop.onsets.attacks_near`).
-    The first attack (index ``first``) keeps its score and stays in front."""
-    info = analysis.info
-    with audio.segment_reader(info) as read:
-        near = attacks_near(_mono(read), times, sr=info.sr, n_samples=info.frames,
-                            before=2 / analysis.frame_rate, after=1 / analysis.frame_rate)
-    selection_scores = scores * np.where(near, 1.0, weight)
-    if first is not None:
-        selection_scores[first] = scores[first]
-    order = np.argsort(-selection_scores, kind="stable")
-    if first is not None:
-        order = np.concatenate(([first], order[order != first]))
-        first = 0
-    return times[order], scores[order], selection_scores[order], first
-
-
 def select_chops(
     analysis: Analysis,
     settings: ChopSettings,
@@ -430,29 +399,23 @@ def select_chops(
     settings.validate()
     info = analysis.info
     threshold = analysis.model.threshold if settings.threshold is None else settings.threshold
-    limit, prefer_attacks = _candidate_limit(settings), settings.attack_weight < 1.0
+    limit = _candidate_limit(settings)
     times, scores = find_candidates(
         analysis.activations,
         frame_rate=analysis.frame_rate,
         threshold=threshold,
         min_gap=settings.min_length,
         duration=info.duration,
-        limit=max(limit, math.ceil(ATTACK_ABUNDANCE * settings.n)) if prefer_attacks else limit,
+        limit=limit,
         exclude=_releases(analysis, settings.release_db) if settings.release_db > 0 else None,
     )
-    abundant = prefer_attacks and np.count_nonzero(scores >= analysis.model.threshold) >= ATTACK_ABUNDANCE * settings.n
-    times, scores = times[:limit], scores[:limit]
     first = None
     if settings.first_attack:
         times, scores, first = _with_first_attack(analysis, times, scores, min_gap=settings.min_length)
-    selection_scores = scores
-    if abundant:
-        times, scores, selection_scores, first = _preferring_attacks(analysis, times, scores, first,
-                                                                     weight=settings.attack_weight)
     notes: list[str] = []
     if times.size > settings.n and settings.lam > 0:
         distances = pairwise_distances((spectra or candidate_spectra)(analysis, times))
-        chosen = maximal_average_diversification(selection_scores, distances, n=settings.n, lam=settings.lam,
+        chosen = maximal_average_diversification(scores, distances, n=settings.n, lam=settings.lam,
                                                  first=first)
     else:  # best first, the first attack (if any) in front
         chosen = np.arange(min(settings.n, times.size))

@@ -14,7 +14,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from . import __version__
-from .constants import ATTACK_ABUNDANCE, TRAINING_PRECISIONS
+from .constants import TRAINING_PRECISIONS
 from .exceptions import SampleChopError
 
 __all__ = ["main", "build_parser"]
@@ -75,10 +75,6 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--no-first-attack", action="store_true",
                         help="do not always keep the file's first attack as a chop (by default it is "
                              "kept, whatever the model scores there, as the label convention's rule 4)")
-    parser.add_argument("--attack-weight", type=_number, default=1.0, metavar="W",
-                        help=f"prefer chops that start on a detected attack: when the file holds at least "
-                             f"{ATTACK_ABUNDANCE:g} probable candidates per chop, the scores of those with no "
-                             f"attack are multiplied by W in (0, 1] (e.g. 0.8; default 1: no preference)")
     parser.add_argument("--format", dest="formats", default=None, metavar="LIST",
                         help="comma-separated outputs besides the WAV chops: xpm (MPC drum program), "
                              "sfz (SFZ instrument), markers (the source as one WAV with a cue marker "
@@ -185,8 +181,6 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
                         help="diversity weight used for the model (default 0.3)")
     parser.add_argument("--no-first-attack", action="store_true",
                         help="do not always keep each file's first attack as a chop (as chop --no-first-attack)")
-    parser.add_argument("--attack-weight", type=_number, default=1.0, metavar="W",
-                        help="the model's chops prefer detected attacks (as chop --attack-weight; default 1)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the librosa baselines")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table as JSON here")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")

@@ -35,11 +35,6 @@ SEED_CONTEXT_FRAMES = 30
 #: Two chop points closer than this are one (seconds), as in chop-points.md.
 MERGE_WINDOW = 0.1
 
-#: Candidates that the model rates probable (scoring at least its threshold) per chop
-#: asked for, from which the chopper prefers candidates on an attack (``chop
-#: --attack-weight``; set on the held-out corpus ``dev``, see docs/benchmarks.md).
-ATTACK_ABUNDANCE = 3.0
-
 #: Hit window of the F-measure (seconds), as in chop-points.md.
 EVAL_WINDOW = 0.05
 

@@ -143,9 +143,9 @@ def baseline_times(y: np.ndarray, *, sr: int, hop_length: int, n: int) -> dict[s
     return {"onsets": onsets, "beats": np.sort(strongest / frame_rate)}
 
 
-def _model_times(analysis: Analysis, n: int, *, lam: float, first_attack: bool, attack_weight: float) -> np.ndarray:
+def _model_times(analysis: Analysis, n: int, *, lam: float, first_attack: bool) -> np.ndarray:
     settings = ChopSettings(n=min(n, MAX_CHOPS), lam=lam, threshold=0.0, min_length=0.1,
-                            first_attack=first_attack, attack_weight=attack_weight)
+                            first_attack=first_attack)
     return select_chops(analysis, settings).times
 
 
@@ -156,14 +156,13 @@ def evaluate(
     seed_model: Optional[ChopModel] = None,
     lam: float = 0.3,
     first_attack: bool = True,
-    attack_weight: float = 1.0,
     baselines: bool = True,
     progress: bool = False,
     log: Callable[[str], None] = print,
 ) -> EvaluationTable:
     """Score the model, the seed model and the baselines on every file.
 
-    ``lam``, ``first_attack`` and ``attack_weight`` are the chopping pipeline's settings for both models
+    ``lam`` and ``first_attack`` are the chopping pipeline's settings for both models
     (see :class:`samplechop.chopper.ChopSettings`).
 
     Returns
@@ -185,18 +184,15 @@ def evaluate(
             analysis = analyse(item.path, model=model)
             n = int(item.labels.size)
             row: dict[str, Any] = {"file": str(item.path), "labels": n}
-            row["model"] = f_measure(item.labels, _model_times(analysis, n, lam=lam, first_attack=first_attack,
-                                                                 attack_weight=attack_weight))[0]
+            row["model"] = f_measure(item.labels, _model_times(analysis, n, lam=lam, first_attack=first_attack))[0]
             if seed_model is not None:
                 row["seed"] = f_measure(item.labels, _model_times(analyse(item.path, model=seed_model), n, lam=lam,
-                                                                  first_attack=first_attack,
-                                                                  attack_weight=attack_weight))[0]
+                                                                  first_attack=first_attack))[0]
             if baselines:
                 hop = int(model.features["hop_length"])
                 for name, times in baseline_times(analysis.y, sr=analysis.sr, hop_length=hop, n=n).items():
                     row[name] = f_measure(item.labels, times)[0]
-            defaults = ChopSettings(n=MAX_CHOPS, lam=0.0, threshold=None, first_attack=first_attack,
-                                    attack_weight=attack_weight)
+            defaults = ChopSettings(n=MAX_CHOPS, lam=0.0, threshold=None, first_attack=first_attack)
             default = select_chops(analysis, defaults).times
             f, precision, recall = f_measure(item.labels, default)
             found += default.size

@@ -30,9 +30,6 @@ __all__ = [
     "DEFAULT_FEATURES",
     "SEED_FEATURES",
     "semitone_filterbank",
-    "mel_filterbank",
-    "hz_to_mel",
-    "mel_to_hz",
     "stft_magnitude",
     "log_spectrogram",
     "cqt_sum",
@@ -125,69 +122,6 @@ def _triangles(fft_freqs: np.ndarray, edges: np.ndarray) -> np.ndarray:
     rising = (fft_freqs[None, :] - edges[:-2, None]) / widths[:-1, None]
     falling = (edges[2:, None] - fft_freqs[None, :]) / widths[1:, None]
     return np.maximum(0.0, np.minimum(rising, falling))
-
-
-def hz_to_mel(frequencies: np.ndarray | float) -> np.ndarray:
-    """Frequencies on the mel scale of Slaney's Auditory Toolbox: linear below 1 kHz
-    (3 mels per 200 Hz), logarithmic above (27 mels per factor 6.4).
-
-    Parameters
-    ----------
-    frequencies : np.ndarray or float
-        In Hz, >= 0.
-
-    Returns
-    -------
-    mels : np.ndarray [shape=frequencies.shape, dtype=float64]
-    """
-    f = np.asarray(frequencies, dtype=np.float64)
-    linear = f * 3.0 / 200.0
-    return np.where(f >= 1000.0, 15.0 + 27.0 * np.log(np.maximum(f, 1e-9) / 1000.0) / np.log(6.4), linear)
-
-
-def mel_to_hz(mels: np.ndarray | float) -> np.ndarray:
-    """Inverse of :func:`hz_to_mel`.
-
-    Parameters
-    ----------
-    mels : np.ndarray or float
-
-    Returns
-    -------
-    frequencies : np.ndarray [shape=mels.shape, dtype=float64]
-        In Hz.
-    """
-    m = np.asarray(mels, dtype=np.float64)
-    return np.where(m >= 15.0, 1000.0 * np.exp((m - 15.0) * np.log(6.4) / 27.0), m * 200.0 / 3.0)
-
-
-@lru_cache(maxsize=8)
-def mel_filterbank(*, sr: int, n_fft: int, n_mels: int = 128, fmin: float = 0.0,
-                   fmax: float | None = None) -> np.ndarray:
-    """Triangular filters on the mel scale (Slaney's), each of unit area.
-
-    The ``n_mels`` filters' edges are ``n_mels + 2`` frequencies equally spaced in
-    mels from ``fmin`` to ``fmax`` (default: the Nyquist frequency); filter ``k``
-    rises from edge ``k`` to edge ``k + 1`` and falls to edge ``k + 2``, scaled by
-    ``2 / (edge[k + 2] - edge[k])`` so that every filter weighs a flat spectrum alike.
-    The filterbank of librosa's default mel spectrogram, written from its documented
-    definition.
-
-    Returns
-    -------
-    weights : np.ndarray [shape=(1 + n_fft // 2, n_mels), dtype=float32]
-        Multiply a power spectrogram (frames x FFT bins) by it.
-    """
-    fmax = sr / 2.0 if fmax is None else float(fmax)
-    if not (0.0 <= fmin < fmax <= sr / 2.0) or n_mels < 1:
-        raise ParameterError(f"mel filterbank: need 0 <= fmin < fmax <= {sr / 2:g} Hz and n_mels >= 1, "
-                             f"got fmin={fmin:g}, fmax={fmax:g}, n_mels={n_mels}")
-    fft_freqs = np.fft.rfftfreq(n_fft, d=1.0 / sr)
-    edges = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
-    areas = (2.0 / (edges[2:] - edges[:-2]))[:, None]
-    weights = (_triangles(fft_freqs, edges) * areas).T.astype(np.float32, order="C")
-    weights.flags.writeable = False  # cached: shared by every caller
-    return weights
 
 
 def stft_magnitude(

@@ -38,7 +38,6 @@ def settings_from_args(args: argparse.Namespace) -> ChopSettings:
         refine=not args.no_refine,
         release_db=args.release_db,
         first_attack=not args.no_first_attack,
-        attack_weight=args.attack_weight,
     ).validate()
 
 

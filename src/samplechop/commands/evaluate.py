@@ -14,13 +14,13 @@ __all__ = ["run_evaluate"]
 
 def run_evaluate(args: argparse.Namespace, *, progress: bool = False) -> int:
     """Evaluate and print the table; returns 0 (1 when some files could not be scored)."""
-    ChopSettings(lam=args.lam, attack_weight=args.attack_weight).validate()  # the options it shares with chop
+    ChopSettings(lam=args.lam).validate()  # the options it shares with chop
     log = lambda message: print(f"samplechop: {message}", file=sys.stderr)  # noqa: E731
     model = load_model(args.model)
     seed_model = load_model(args.seed_model) if args.seed_model else None
     items = labelled_files(args.data, split=args.split, log=log)
     table = evaluate(items, model=model, seed_model=seed_model, lam=args.lam,
-                     first_attack=not args.no_first_attack, attack_weight=args.attack_weight,
+                     first_attack=not args.no_first_attack,
                      baselines=not args.no_baselines, progress=progress, log=log)
     print(table.format())
     if args.json_path:

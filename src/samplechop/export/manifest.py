@@ -74,7 +74,6 @@ def manifest(
             "refine": settings.refine,
             "release_db": settings.release_db,
             "first_attack": settings.first_attack,
-            "attack_weight": settings.attack_weight,
             "model": str(result.model_path) if result.model_path else None,
             "start_note": start_note,
         },
