@@ -75,8 +75,8 @@ def command_peak_rss(argv: list[str]) -> tuple[float, float]:
 
 def network_runtimes(model, source: Path, repeats: int) -> None:
     """The network alone on the file's features: numpy (shipped) against onnxruntime and torch."""
-    from samplechop.audio import load_analysis
-    from samplechop.features import compute_features
+    from samplechop.io.audio import load_analysis
+    from samplechop.spectral.features import compute_features
 
     y, _ = load_analysis(source)
     features = compute_features(y / np.abs(y).max(), model.features)
@@ -131,7 +131,7 @@ def main() -> None:
         make_source(source, 3.0)
         duration = sf.info(source).duration
 
-        from samplechop.chopper import ChopSettings, analyse, select_chops
+        from samplechop.chop import ChopSettings, analyse, select_chops
         from samplechop.export import write_outputs
         from samplechop.model import load_model
 

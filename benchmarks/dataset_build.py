@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from samplechop.annotations import find_label_file, read_labels, write_labels
+from samplechop.io.annotations import find_label_file, read_labels, write_labels
 
 
 def join_pieces(corpus: Path, out: Path, *, files: int, minutes: float, seed: int = 0) -> None:

@@ -9,7 +9,7 @@ so a candidate of the network there, earlier than the detected attack, used to b
 taken as the first attack. For every file of the corpora with such a candidate, the
 benchmark asks whether a labelled chop point lies within 50 ms of it (a note starts
 there: the candidate is right) and whether the file opens inside a sound by
-``samplechop.attacks.opens_inside_sound`` (the candidate is then not taken as the
+``samplechop.spectral.levels.opens_inside_sound`` (the candidate is then not taken as the
 first attack), and prints the counts of the four cases with the files.
 """
 
@@ -26,11 +26,10 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     args = parser.parse_args()
 
-    from samplechop.annotations import read_labels
-    from samplechop.chopper import ChopSettings, _candidate_limit, _releases, analyse
+    from samplechop.chop import ChopSettings, analyse, find_candidates
     from samplechop.constants import EVAL_WINDOW
+    from samplechop.io.annotations import read_labels
     from samplechop.model import load_model
-    from samplechop.postprocess import candidates
 
     model = load_model(args.model)
     cases: dict[tuple[bool, bool], list[str]] = defaultdict(list)
@@ -41,14 +40,13 @@ def main() -> None:
             analysis = analyse(path, model=model)
             blind = analysis.blind_start
             labels = read_labels(path.with_suffix(".txt"))
-            settings = ChopSettings(n=max(1, labels.size))  # the candidates select_chops sees with chop's defaults
-            times, _ = candidates(analysis.activations, frame_rate=analysis.frame_rate, threshold=model.threshold,
-                                  min_gap=settings.min_length, duration=analysis.info.duration,
-                                  limit=_candidate_limit(settings), exclude=_releases(analysis, settings.release_db))
+            # the candidates with chop's defaults, before the first-attack stage
+            settings = ChopSettings(n=max(1, labels.size), first_attack=False)
+            times = find_candidates(analysis, settings).times
             min_gap = settings.min_length
             first = analysis.first_attack
             if first is None or first > analysis.info.duration - min_gap or not times.size:
-                continue  # as _with_first_attack: no first attack to stand in for
+                continue  # as with_first_attack: no first attack to stand in for
             earliest = float(times.min())
             if earliest >= first - min_gap or earliest >= analysis.blind_start:
                 continue

@@ -34,11 +34,11 @@ def main() -> None:
                              "falloff F ms (repeatable)")
     args = parser.parse_args()
 
-    from samplechop import audio
-    from samplechop.chopper import MAX_CHOPS, ChopSettings, analyse, select_chops
+    from samplechop.io import audio
+    from samplechop.chop import MAX_CHOPS, ChopSettings, analyse, select_chops
     from samplechop.evaluate import labelled_files
     from samplechop.model import load_model
-    from samplechop.refine import PRE_EMPHASIS, refine_start
+    from samplechop.chop.placement import PRE_EMPHASIS, refine_start
     from samplechop.scoring import f_measure
 
     model = load_model(args.model)

@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--folder", type=Path, default=REAL,
                         help="the recordings to chop (default: the four of ../shared/data/real)")
     args = parser.parse_args()
-    from samplechop.inputs import collect_audio
+    from samplechop.io.inputs import collect_audio
 
     recordings, problems = collect_audio([args.folder])  # the audio files chop would find there
     if problems:
@@ -58,7 +58,7 @@ def main() -> None:
 
     from criteria import detected_onsets, level_does_not_rise, mono_mix, near_onset, rise_db
 
-    from samplechop.chopper import ChopSettings, analyse, select_chops
+    from samplechop.chop import ChopSettings, analyse, select_chops
     from samplechop.export import write_outputs
     from samplechop.model import load_model
 

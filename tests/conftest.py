@@ -8,7 +8,22 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from samplechop.annotations import write_labels
+from samplechop.io.annotations import write_labels
+
+
+def analysis_scoring(y: np.ndarray, activations: np.ndarray, folder: Path, *, sr: int = 22050):
+    """The real analysis of ``y`` (written to ``folder``), with the model's scores
+    replaced by ``activations`` (as many frames as the analysis has), so that a
+    test chooses what the later stages see."""
+    from dataclasses import replace
+
+    from samplechop.chop import analyse
+
+    path = folder / "scored.wav"
+    sf.write(path, y, sr)
+    analysis = analyse(path)
+    assert activations.size == analysis.activations.size
+    return replace(analysis, activations=np.asarray(activations, dtype=np.float32))
 
 
 def click_track(times, *, sr: int = 22050, duration: float = 6.0, seed: int = 0,

@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from samplechop.annotations import LabelWarning, find_label_file, read_labels, write_labels
+from samplechop.io.annotations import LabelWarning, find_label_file, read_labels, write_labels
 from samplechop.exceptions import AnnotationError
 
 
@@ -72,7 +72,7 @@ def test_written_files_get_ordinary_permissions(tmp_path):
     import os
     import stat
 
-    from samplechop.fileio import publish_dir, staging_dir
+    from samplechop.io.fileio import publish_dir, staging_dir
 
     umask = os.umask(0o022)
     try:

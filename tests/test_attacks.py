@@ -3,11 +3,13 @@
 import numpy as np
 import pytest
 
-from samplechop.attacks import first_attack, opens_inside_sound, pick_onsets, spectral_flux
-from samplechop.chopper import ChopSettings, analyse, select_chops
-from samplechop.diversify import maximal_average_diversification
+from samplechop.chop import Candidates, ChopSettings, analyse, select_chops
+from samplechop.chop.file_start import with_first_attack
+from samplechop.chop.selection import maximal_average_diversification
 from samplechop.exceptions import ParameterError
-from samplechop.features import log_spectrogram
+from samplechop.spectral.features import log_spectrogram
+from samplechop.spectral.levels import opens_inside_sound
+from samplechop.spectral.onsets import first_attack, pick_onsets, spectral_flux
 
 SR, HOP, N_FFT = 22050, 512, 2048
 RATE = SR / HOP
@@ -87,6 +89,16 @@ def test_the_first_attack_is_a_chop_whatever_the_model_scores(tmp_path):
     assert not any(abs(chop.start - 0.4) <= 0.03 for chop in without.chops)
 
 
+def pinned_time(candidates: Candidates) -> float:
+    """The time of the one pinned candidate."""
+    assert candidates.pinned.sum() == 1
+    return float(candidates.times[candidates.pinned][0])
+
+
+def scores_by_time(candidates: Candidates) -> dict[float, float]:
+    return dict(zip(candidates.times.tolist(), candidates.scores.tolist()))
+
+
 def test_a_click_before_the_music_is_no_first_attack():
     y = notes([(1.0, 220.0, 1.0), (1.8, 330.0, 1.0)], duration=2.5)
     y[int(0.3 * SR)] = 0.05  # a crackle at 0.3 s, -26 dBFS
@@ -96,8 +108,6 @@ def test_a_click_before_the_music_is_no_first_attack():
 def test_an_earlier_candidate_of_the_network_is_the_first_attack(tmp_path):
     import soundfile as sf
 
-    from samplechop.chopper import _with_first_attack
-
     # a struck note right at the start, where the detector is blind, then three more
     y = struck(notes([(0.0, 220.0, 1.0), (0.6, 330.0, 1.0), (1.2, 262.0, 1.0), (2.0, 196.0, 1.0)], duration=3.0))
     path = tmp_path / "on_the_hit.wav"
@@ -105,11 +115,11 @@ def test_an_earlier_candidate_of_the_network_is_the_first_attack(tmp_path):
     analysis = analyse(path)
     assert abs(analysis.first_attack - 0.6) <= GRID  # blind to the note at 0
     scores = np.array([0.9, 0.8, 0.7])
-    times, kept, first = _with_first_attack(analysis, np.array([1.2, 0.02, 2.0]), scores, min_gap=0.1)
-    assert first == 0 and times.tolist() == [0.02, 1.2, 2.0] and kept.tolist() == [0.8, 0.9, 0.7]
-    # without an earlier candidate the detected attack goes in front
-    times, kept, first = _with_first_attack(analysis, np.array([1.2, 2.0]), scores[:2], min_gap=0.1)
-    assert first == 0 and abs(times[0] - 0.6) <= GRID and times[1:].tolist() == [1.2, 2.0]
+    result = with_first_attack(analysis, Candidates.unpinned([1.2, 0.02, 2.0], scores), min_gap=0.1)
+    assert pinned_time(result) == 0.02 and scores_by_time(result) == {1.2: 0.9, 0.02: 0.8, 2.0: 0.7}
+    # without an earlier candidate the detected attack joins the candidates, pinned
+    result = with_first_attack(analysis, Candidates.unpinned([1.2, 2.0], scores[:2]), min_gap=0.1)
+    assert abs(pinned_time(result) - 0.6) <= GRID and sorted(result.times[~result.pinned]) == [1.2, 2.0]
 
 
 def test_the_first_attack_leads_without_diversification_and_in_contiguous_mode(tmp_path):
@@ -150,8 +160,6 @@ def test_a_file_that_opens_inside_a_sound_is_told_from_one_that_opens_on_an_atta
 def test_a_network_candidate_at_the_start_of_a_sound_already_playing_is_no_first_attack(tmp_path):
     import soundfile as sf
 
-    from samplechop.chopper import _with_first_attack
-
     # an excerpt cut inside a held chord, then notes: the network sees silence before
     # the file and may score its first frame as an attack, but no note starts there
     t = np.arange(int(3.0 * SR)) / SR
@@ -162,12 +170,13 @@ def test_a_network_candidate_at_the_start_of_a_sound_already_playing_is_no_first
     analysis = analyse(path)
     assert analysis.opens_inside_sound and abs(analysis.first_attack - 0.6) <= GRID
     scores = np.array([0.9, 0.8, 0.7])
-    times, kept, first = _with_first_attack(analysis, np.array([1.2, 0.02, 2.0]), scores, min_gap=0.1)
-    # the detected attack leads; the candidate at the start stays, as an ordinary one
-    assert first == 0 and abs(times[0] - 0.6) <= GRID and times[1:].tolist() == [1.2, 0.02, 2.0]
-    assert kept[1:].tolist() == [0.9, 0.8, 0.7]
+    result = with_first_attack(analysis, Candidates.unpinned([1.2, 0.02, 2.0], scores), min_gap=0.1)
+    # the detected attack is pinned; the candidate at the start stays, as an ordinary one
+    assert abs(pinned_time(result) - 0.6) <= GRID
+    assert {t: s for t, s, p in zip(result.times, result.scores, result.pinned) if not p} == {1.2: 0.9, 0.02: 0.8,
+                                                                                               2.0: 0.7}
     # a candidate after the blind start is still taken as the first attack, with one
     # at the start of the sound before it or not
-    for candidates in ([1.2, 0.3, 2.0], [1.2, 0.02, 0.3]):
-        times, kept, first = _with_first_attack(analysis, np.array(candidates), scores, min_gap=0.1)
-        assert first == 0 and times[0] == 0.3 and sorted(times.tolist()) == sorted(candidates)
+    for times in ([1.2, 0.3, 2.0], [1.2, 0.02, 0.3]):
+        result = with_first_attack(analysis, Candidates.unpinned(times, scores), min_gap=0.1)
+        assert pinned_time(result) == 0.3 and sorted(result.times) == sorted(times)

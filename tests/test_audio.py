@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from samplechop import audio
+from samplechop.io import audio
 from samplechop.exceptions import AudioError
 
 

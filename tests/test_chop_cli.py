@@ -147,7 +147,7 @@ def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
 @pytest.mark.parametrize("case, message", [
     ("missing", "file not found"), ("folder without audio", "holds no audio files"),
     ("not audio", "not a readable audio file"), ("empty", "file is empty"), ("truncated", "truncated"),
-    ("silence", "silent"), ("too short", "shorter than the model's context"), ("nan", "NaN or infinite"),
+    ("silence", "silent"), ("too short", "shorter than the shortest sample chopped"), ("nan", "NaN or infinite"),
 ])
 def test_bad_input_files(tmp_path, capsys, case, message):
     path = _bad_inputs(tmp_path)[case]
@@ -213,7 +213,7 @@ def test_same_input_same_chops(tmp_path, stabs_wav, capsys):
 
 
 def test_place_chops_at_given_times(stabs_wav):
-    from samplechop.chopper import ChopSettings, analyse, place_chops
+    from samplechop.chop import ChopSettings, analyse, place_chops
 
     analysis = analyse(stabs_wav)
     result = place_chops(analysis, ChopSettings(), np.array([2.92, 0.52, 4.09]))
@@ -231,7 +231,7 @@ def test_non_finite_numbers_are_refused(stabs_wav, capsys, value):
 
 
 def test_a_failing_write_names_the_output(tmp_path, monkeypatch):
-    from samplechop import fileio
+    from samplechop.io import fileio
     from samplechop.exceptions import OutputError
 
     def full_disk(source, destination):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from samplechop.annotations import read_labels
+from samplechop.io.annotations import read_labels
 from samplechop.corpus import available_soundfonts, render_corpus
 from samplechop.corpus import corpus as corpus_module
 from samplechop.corpus import soundfonts as soundfonts_module

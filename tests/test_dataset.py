@@ -7,7 +7,7 @@ from samplechop.cli import main
 from samplechop.dataset import build_dataset, frame_targets, open_dataset
 from samplechop.dataset import build as build_module
 from samplechop.exceptions import DatasetError
-from samplechop.features import DEFAULT_FEATURES, SEED_FEATURES
+from samplechop.spectral.features import DEFAULT_FEATURES, SEED_FEATURES
 
 from conftest import click_track, write_labelled
 

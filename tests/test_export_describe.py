@@ -12,7 +12,7 @@ from samplechop.export.describe import (
     estimate_tempo,
     levels,
 )
-from samplechop.features import log_spectrogram
+from samplechop.spectral.features import log_spectrogram
 
 from conftest import chord_track, click_track
 

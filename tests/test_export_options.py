@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from samplechop import audio
-from samplechop.chopper import Chop, ChopResult, ChopSettings
+from samplechop.io import audio
+from samplechop.chop import Candidates, Chop, ChopResult, ChopSettings
 from samplechop.cli import main
 from samplechop.exceptions import ParameterError
 from samplechop.export import formats as formats_module
@@ -77,8 +77,8 @@ def _result(path, starts, *, settings=None):
     chops = [Chop(index=i, start=a / info.sr, end=b / info.sr, start_sample=a, end_sample=b, score=0.9, rank=i)
              for i, (a, b) in enumerate(zip(bounds[:-1], bounds[1:]), start=1)]
     return ChopResult(info=info, settings=settings or ChopSettings(n=len(chops)), chops=chops,
-                      candidate_times=np.array([c.start for c in chops]),
-                      candidate_scores=np.full(len(chops), 0.9), threshold=0.5)
+                      candidates=Candidates.unpinned([c.start for c in chops], np.full(len(chops), 0.9)),
+                      threshold=0.5)
 
 
 def test_chops_beyond_the_keyboard_are_left_off_the_keyed_formats(tmp_path):

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from samplechop import constants, features
+from samplechop import constants
+from samplechop.spectral import features
 from samplechop.exceptions import ParameterError
 
 

@@ -4,8 +4,9 @@ import pytest
 
 import numpy as np
 
-from samplechop.levels import RELEASE_DROP_DB, level_change_db, release_mask
-from samplechop.postprocess import candidates
+from conftest import analysis_scoring
+from samplechop.chop import ChopSettings, find_candidates
+from samplechop.spectral.levels import RELEASE_DROP_DB, level_change_db, release_mask
 
 SR, HOP = 22050, 512
 
@@ -58,14 +59,16 @@ def test_a_steady_sound_is_level_to_the_last_frame(seconds):
     assert np.abs(change).max() < 0.5
 
 
-def test_an_excluded_peak_leaves_no_candidate_on_its_flank():
-    activations = np.zeros(200)
-    activations[48:53] = [0.3, 0.6, 0.9, 0.6, 0.3]  # a release peak with a high flank
-    activations[120] = 0.7
-    exclude = np.zeros(200, dtype=bool)
-    exclude[50] = True
-    times, _ = candidates(activations, frame_rate=43.0, threshold=0.2, min_gap=0.1, duration=10.0,
-                          exclude=exclude)
-    assert np.round(times * 43.0).astype(int).tolist() == [120]
-    times, _ = candidates(activations, frame_rate=43.0, threshold=0.2, min_gap=0.1, duration=10.0)
-    assert np.round(times * 43.0).astype(int).tolist() == [50, 120]
+def test_a_release_peak_leaves_no_candidate_on_its_flank(tmp_path):
+    y = stab()  # a stab from 1.0 to 1.8 s, silence around it
+    frames = 1 + y.size // HOP
+    release = int(round(1.8 * SR / HOP))
+    activations = np.zeros(frames)
+    activations[release - 2 : release + 3] = [0.3, 0.6, 0.9, 0.6, 0.3]  # a peak at the release, a high flank
+    activations[int(round(1.0 * SR / HOP))] = 0.7  # and one at the attack
+    analysis = analysis_scoring(y, activations, tmp_path)
+    settings = ChopSettings(threshold=0.2, first_attack=False)
+    frames_of = lambda candidates: sorted(np.round(candidates.times * analysis.frame_rate).astype(int).tolist())
+    assert frames_of(find_candidates(analysis, settings)) == [43]
+    assert frames_of(find_candidates(analysis, ChopSettings(threshold=0.2, first_attack=False, release_db=0))) == [
+        43, release]

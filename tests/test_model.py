@@ -5,7 +5,7 @@ from samplechop.exceptions import ModelError
 from samplechop.model import load_model, save_model
 from samplechop.model.architectures import default_architecture, seed_architecture
 from samplechop.model.file import ChopModel
-from samplechop.features import DEFAULT_FEATURES, SEED_FEATURES
+from samplechop.spectral.features import DEFAULT_FEATURES, SEED_FEATURES
 
 torch = pytest.importorskip("torch")
 from samplechop.training.networks import build_network, export_params  # noqa: E402

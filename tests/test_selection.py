@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 
-from samplechop.diversify import maximal_average_diversification, pairwise_distances
+from conftest import analysis_scoring
+from samplechop.chop import ChopSettings, find_candidates
+from samplechop.chop.candidates import merge_candidates, pick_peaks
+from samplechop.chop.placement import attack_start, refine_start, zero_crossing_before
+from samplechop.chop.selection import maximal_average_diversification, pairwise_distances
 from samplechop.exceptions import ParameterError
-from samplechop.postprocess import candidates, merge_candidates, pick_peaks
-from samplechop.refine import attack_start, refine_start, zero_crossing_before
 
 
 def test_pick_peaks():
@@ -20,12 +22,16 @@ def test_merge_keeps_best_of_close_candidates():
     np.testing.assert_allclose(times[keep], [1.05, 2.0, 3.0])  # ties go to the earlier time
 
 
-def test_candidates_respect_gap_end_and_limit():
-    a = np.zeros(500)
-    a[[10, 12, 100, 200, 300, 495]] = [0.5, 0.9, 0.8, 0.7, 0.6, 0.99]
-    times, scores = candidates(a, frame_rate=100.0, threshold=0.1, min_gap=0.1, duration=5.0, limit=3)
-    np.testing.assert_allclose(times, [0.12, 1.0, 2.0])
-    np.testing.assert_allclose(scores, [0.9, 0.8, 0.7])
+def test_candidates_respect_gap_end_and_limit(tmp_path):
+    y = 0.3 * np.sin(2 * np.pi * 220 * np.arange(5 * 22050) / 22050)  # 5 s, 216 frames of 23 ms
+    a = np.zeros(216)
+    a[[10, 12, 43, 86, 129, 214]] = [0.5, 0.9, 0.8, 0.7, 0.6, 0.99]  # 10 and 12: 46 ms apart; 214: at the end
+    analysis = analysis_scoring(y, a, tmp_path)
+    settings = ChopSettings(threshold=0.1, min_length=0.1, max_candidates=3, release_db=0, first_attack=False)
+    candidates = find_candidates(analysis, settings)
+    np.testing.assert_array_equal(np.round(candidates.times * analysis.frame_rate), [12, 43, 86])
+    np.testing.assert_allclose(candidates.scores, [0.9, 0.8, 0.7], atol=1e-6)
+    assert not candidates.pinned.any()
 
 
 def test_mad_lambda_zero_is_top_scores_and_one_is_diversity():

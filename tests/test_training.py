@@ -7,7 +7,7 @@ pytest.importorskip("torch")
 
 from samplechop.cli import main  # noqa: E402
 from samplechop.dataset import build_dataset  # noqa: E402
-from samplechop.features import DEFAULT_FEATURES, SEED_FEATURES  # noqa: E402
+from samplechop.spectral.features import DEFAULT_FEATURES, SEED_FEATURES  # noqa: E402
 from samplechop.model import load_model  # noqa: E402
 from samplechop.training.train import TrainSettings, train_model  # noqa: E402
 
@@ -108,7 +108,7 @@ def test_tiny_end_to_end_build_train_finetune_evaluate(tmp_path, click_corpus, c
 
 
 def test_equalising_the_features_equals_the_spectrogram_of_equalised_audio():
-    from samplechop.features import log_spectrogram
+    from samplechop.spectral.features import log_spectrogram
     from samplechop.training.train import _equalise
 
     rng = np.random.default_rng(0)

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from samplechop.annotations import read_labels
-from samplechop.resources import demo_path
+from samplechop.io.annotations import read_labels
+from samplechop.io.resources import demo_path
 
 from test_web_support import (  # noqa: F401  (fixtures)
     TestClient,

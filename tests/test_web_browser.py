@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from samplechop.resources import demo_path
+from samplechop.io.resources import demo_path
 
 from test_web_support import start_server, stop_server, web_model_path  # noqa: F401  (fixtures)
 

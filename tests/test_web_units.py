@@ -7,10 +7,10 @@ import urllib.request
 import numpy as np
 import pytest
 
-from samplechop.chopper import ChopSettings, analyse, select_chops
+from samplechop.chop import ChopSettings, analyse, select_chops
 from samplechop.cli import main
 from samplechop.exceptions import AudioError, ModelError, OutputError, ParameterError
-from samplechop.resources import demo_path
+from samplechop.io.resources import demo_path
 from samplechop.web.errors import WebError, http_status
 from samplechop.web.settings import WebSettings
 
@@ -33,7 +33,7 @@ def test_select_with_kept_spectra_equals_select_chops(demo_analysis):
         ours, theirs = select(demo_analysis, settings, cache), select_chops(demo_analysis, settings)
         assert [(c.start_sample, c.end_sample, c.rank) for c in ours.chops] == \
                [(c.start_sample, c.end_sample, c.rank) for c in theirs.chops]
-        np.testing.assert_array_equal(ours.candidate_times, theirs.candidate_times)
+        np.testing.assert_array_equal(ours.candidates.times, theirs.candidates.times)
         assert ours.notes == theirs.notes and ours.threshold == theirs.threshold
     assert len(cache) > 0
 
@@ -121,8 +121,8 @@ def test_score_curve_is_pooled_to_a_bounded_size():
 
 
 def test_spectra_cache_overflow_keeps_answers_whole(web_model):
-    from samplechop.chopper import analyse, candidate_spectra
-    from samplechop.resources import demo_path
+    from samplechop.chop import analyse, candidate_spectra
+    from samplechop.io.resources import demo_path
     from samplechop.web.selection import SpectraCache
 
     analysis = analyse(demo_path(), model=web_model)

@@ -29,8 +29,9 @@ N_BINS = 84
 #: Bins per octave of the semitone filterbank and of the CQT.
 BINS_PER_OCTAVE = 12
 
-#: Frames of context either side of a frame in the original (seed) design.
-SEED_CONTEXT_FRAMES = 30
+#: Shortest audio chopped, in analysis frames (1.42 s at the default rate and hop):
+#: shorter sounds are a single hit, not a sample to chop.
+MIN_FRAMES = 61
 
 #: Two chop points closer than this are one (seconds), as in chop-points.md.
 MERGE_WINDOW = 0.1
@@ -44,11 +45,6 @@ AUDIO_SUFFIXES = (".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".
 #: Sample rates accepted on input (Hz).
 MIN_INPUT_SAMPLE_RATE = 8000
 MAX_INPUT_SAMPLE_RATE = 192000
-
-
-def frame_rate(sr: int = SAMPLE_RATE, hop_length: int = HOP_LENGTH) -> float:
-    """Analysis frames per second for a sample rate and hop."""
-    return sr / hop_length
 
 
 #: Arithmetic of the network in training (``samplechop train --precision``):

@@ -29,11 +29,11 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .annotations import find_label_file, read_labels
-from .chopper import MAX_CHOPS, Analysis, ChopSettings, analyse, select_chops
+from .io.annotations import find_label_file, read_labels
+from .chop import MAX_CHOPS, Analysis, ChopSettings, analyse, select_chops
 from .exceptions import AnnotationError, DatasetError, SampleChopError
-from .fileio import atomic_write_text
-from .inputs import collect_audio
+from .io.fileio import atomic_write_text
+from .io.inputs import collect_audio
 from .model import ChopModel
 from .scoring import f_measure, top_n_times
 
@@ -163,7 +163,7 @@ def evaluate(
     """Score the model, the seed model and the baselines on every file.
 
     ``lam`` and ``first_attack`` are the chopping pipeline's settings for both models
-    (see :class:`samplechop.chopper.ChopSettings`).
+    (see :class:`samplechop.chop.ChopSettings`).
 
     Returns
     -------

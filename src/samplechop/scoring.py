@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .constants import EVAL_WINDOW, MERGE_WINDOW
-from .postprocess import merge_candidates, pick_peaks
+from .chop.candidates import merge_candidates, pick_peaks
 
 __all__ = ["f_measure", "top_n_times"]
 

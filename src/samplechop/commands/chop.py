@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from ..chopper import ChopResult, ChopSettings, analyse, select_chops
+from ..chop import ChopResult, ChopSettings, analyse, select_chops
 from ..exceptions import AudioError, OutputError, ParameterError, SampleChopError
 from ..export import output_dir_for
 from ..export.formats import DEFAULT_FORMATS, check_dependencies, parse_formats
@@ -16,9 +16,9 @@ from ..export.keys import DEFAULT_START_NOTE, parse_note
 from ..export.manifest import manifest
 from ..export.slices import chop_names
 from ..export.writer import Kit, check_output, kit_stem, write_kit
-from ..inputs import collect_audio
+from ..io.inputs import collect_audio
 from ..model import load_model
-from ..resources import demo_path
+from ..io.resources import demo_path
 
 __all__ = ["run_chop", "settings_from_args", "output_options_from_args", "format_table"]
 

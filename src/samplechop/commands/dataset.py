@@ -7,7 +7,7 @@ import sys
 
 from ..dataset.build import build_dataset
 from ..exceptions import ParameterError
-from ..features import DEFAULT_FEATURES, SEED_FEATURES
+from ..spectral.features import DEFAULT_FEATURES, SEED_FEATURES
 
 __all__ = ["run_dataset_build"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..chopper import ChopSettings
+from ..chop import ChopSettings
 from ..evaluate import evaluate, labelled_files, write_table
 from ..model import load_model
 

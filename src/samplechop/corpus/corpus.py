@@ -26,9 +26,9 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from ..annotations import write_labels
+from ..io.annotations import write_labels
 from ..exceptions import AudioError, OutputError, ParameterError
-from ..fileio import atomic_path, atomic_write_bytes, atomic_write_text
+from ..io.fileio import atomic_path, atomic_write_bytes, atomic_write_text
 from ..workers import process_pool
 from .effects import apply_chain, random_chain
 from .labels import chop_points, excerpt_chop_points

@@ -20,13 +20,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from .. import audio
-from ..annotations import find_label_file, read_labels
-from ..chopper import SILENCE_PEAK
+from ..io import audio
+from ..io.annotations import find_label_file, read_labels
+from ..chop import SILENCE_PEAK
 from ..exceptions import AudioError, DatasetError, ParameterError, SampleChopError
-from ..features import compute_features
-from ..fileio import atomic_path
-from ..inputs import collect_audio
+from ..spectral.features import compute_features
+from ..io.fileio import atomic_path
+from ..io.inputs import collect_audio
 from ..workers import process_pool
 from .store import MANIFEST_NAME, FileEntry, frame_targets, manifest_document, open_dataset, write_manifest
 
@@ -154,7 +154,7 @@ def build_dataset(
     out_dir : path-like
         Data set folder (created if needed).
     features : mapping
-        Feature settings (:data:`samplechop.features.DEFAULT_FEATURES` or ``SEED_FEATURES``).
+        Feature settings (:data:`samplechop.spectral.features.DEFAULT_FEATURES` or ``SEED_FEATURES``).
     label_width : int >= 0
         Frames either side of a labelled frame that are positive too.
     valid_share : float in [0, 1)

@@ -25,8 +25,8 @@ from typing import Any, Iterator, Mapping, Optional
 import numpy as np
 
 from ..exceptions import DatasetError
-from ..fileio import atomic_write_text
-from ..features import feature_size
+from ..io.fileio import atomic_write_text
+from ..spectral.features import feature_size
 
 __all__ = ["DATASET_FORMAT", "FileEntry", "Dataset", "open_dataset", "frame_targets", "write_manifest"]
 

@@ -14,7 +14,7 @@ import zipfile
 from pathlib import Path
 from typing import Sequence
 
-from ..fileio import atomic_path
+from ..io.fileio import atomic_path
 
 __all__ = ["write_zip", "ZIP_SUFFIX"]
 

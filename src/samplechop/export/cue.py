@@ -31,10 +31,10 @@ from typing import Sequence
 
 import soundfile as sf
 
-from .. import audio
+from ..io import audio
 from ..exceptions import OutputError
-from ..fileio import atomic_path
-from ..riff import chunks_end, is_riff_wave
+from ..io.fileio import atomic_path
+from ..io.riff import chunks_end, is_riff_wave
 
 __all__ = ["cue_chunk", "adtl_chunk", "append_chunks", "write_marker_wav", "MARKERS_SUFFIX"]
 

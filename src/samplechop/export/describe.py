@@ -28,10 +28,10 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import numpy as np
 
-from ..attacks import band_rise
+from ..spectral.onsets import band_rise
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..chopper import ChopResult
+    from ..chop import ChopResult
 
 __all__ = [
     "PITCH_CLASSES",
@@ -340,7 +340,7 @@ def describe_result(
     Each chop's levels are ``chop_levels`` when given (as :func:`write_slices`
     measures them), else read from the source.
     """
-    from .. import audio
+    from ..io import audio
 
     info = result.info
     if chop_levels is None:

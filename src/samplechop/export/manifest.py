@@ -14,7 +14,7 @@ import json
 from typing import Any, Mapping, Optional, Sequence
 
 from .. import __version__
-from ..chopper import ChopResult
+from ..chop import ChopResult
 from .describe import Description, describe_result
 from .keys import DEFAULT_START_NOTE, chop_notes, pad_label
 

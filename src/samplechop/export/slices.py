@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .. import audio
-from ..chopper import Chop
+from ..io import audio
+from ..chop import Chop
 from .describe import FULL_SCALE, levels
 
 __all__ = ["chop_names", "apply_fades", "write_slices"]
@@ -30,7 +30,7 @@ def apply_fades(data: np.ndarray, *, sr: int, fade_in: float, fade_out: float, s
     Parameters
     ----------
     data : np.ndarray [shape=(n, channels)]
-        Samples as read by :func:`samplechop.audio.read_segment`.
+        Samples as read by :func:`samplechop.io.audio.read_segment`.
     sr : int
         Sample rate in Hz.
     fade_in, fade_out : float

@@ -22,10 +22,10 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from ..annotations import write_labels
-from ..chopper import ChopResult
+from ..io.annotations import write_labels
+from ..chop import ChopResult
 from ..exceptions import OutputError
-from ..fileio import atomic_write_bytes, atomic_write_text, publish_dir, staging_dir
+from ..io.fileio import atomic_write_bytes, atomic_write_text, publish_dir, staging_dir
 from .cue import MARKERS_SUFFIX, write_marker_wav
 from .describe import describe_result
 from .formats import DEFAULT_FORMATS, KEYED_FORMATS, PLOT_FORMATS, check_dependencies, parse_formats
@@ -99,7 +99,8 @@ def output_names(stem: str, formats: Iterable[str]) -> dict[str, str]:
 
 
 def _plot_png(result: ChopResult, title: str) -> bytes:
-    from .. import audio, constants
+    from ..io import audio
+    from .. import constants
     from .plot import render_plot
 
     analysis = result.analysis

@@ -6,7 +6,7 @@ per weight, named as in the PyTorch state dict, the input normalisation
 array, holding
 
 * ``format``: ``"samplechop-model"`` and ``version``;
-* ``features``: the feature settings (see :mod:`samplechop.features`);
+* ``features``: the feature settings (see :mod:`samplechop.spectral.features`);
 * ``architecture``: the network's name and hyper-parameters;
 * ``threshold``: the default candidate threshold for this model;
 * ``training``: how it was trained (data, steps, validation score), for the record.
@@ -32,7 +32,7 @@ from typing import Any, Callable, Mapping, Optional
 import numpy as np
 
 from ..exceptions import ModelError
-from ..fileio import atomic_write_bytes
+from ..io.fileio import atomic_write_bytes
 from .architectures import forward, receptive_field
 from .layers import sigmoid
 
@@ -112,12 +112,6 @@ class ChopModel:
     def context_frames(self) -> int:
         """Frames of context either side of an output frame."""
         return receptive_field(self.architecture)
-
-    @property
-    def min_frames(self) -> int:
-        """Shortest input, in frames, that the model accepts: the original design's
-        window of 30 frames either side (or the model's own context, if shorter)."""
-        return 2 * min(self.context_frames, 30) + 1
 
     @property
     def n_parameters(self) -> int:

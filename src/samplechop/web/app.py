@@ -43,8 +43,8 @@ from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..audio import probe
-from ..chopper import MAX_CHOPS, Analysis, ChopSettings
+from ..io.audio import probe
+from ..chop import MAX_CHOPS, Analysis, ChopSettings
 from ..constants import AUDIO_SUFFIXES
 from ..exceptions import SampleChopError
 from ..model import ChopModel
@@ -279,7 +279,7 @@ def create_app(
                        "score": round(chop.score, 4), "rank": chop.rank} for chop in result.chops],
             "notes": result.notes,
             "threshold": result.threshold,
-            "candidates": int(result.candidate_times.size),
+            "candidates": len(result.candidates),
         }
 
     @app.post("/api/sessions/{token}/snap")

@@ -16,7 +16,7 @@ import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from ..chopper import ChopSettings, analyse
+from ..chop import ChopSettings, analyse
 from ..exceptions import SampleChopError
 from ..model import ChopModel
 from .preview import write_preview
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 class Analyser:
-    """Runs :func:`samplechop.chopper.analyse` for sessions, a few at a time.
+    """Runs :func:`samplechop.chop.analyse` for sessions, a few at a time.
 
     Parameters
     ----------

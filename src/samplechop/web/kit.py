@@ -2,7 +2,7 @@
 
 The page sends the final chop times (seconds; after any moves, additions and
 deletions); the server cuts the analysed file exactly there with
-:func:`samplechop.chopper.place_chops` (the page's times are final: the selection's
+:func:`samplechop.chop.place_chops` (the page's times are final: the selection's
 are on their attacks already, and the page snaps a moved or added chop to its attack
 through :func:`samplechop.web.selection.snap` unless the producer turned that off),
 writes the kit with :func:`samplechop.export.write_outputs` into
@@ -20,8 +20,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..annotations import LabelWarning, validate_times, write_labels
-from ..chopper import MAX_CHOPS, Analysis, ChopResult, ChopSettings, place_chops
+from ..io.annotations import LabelWarning, validate_times, write_labels
+from ..chop import MAX_CHOPS, Analysis, ChopResult, ChopSettings, place_chops
 from ..exceptions import AudioError, ParameterError
 from ..export import write_outputs
 from ..export.writer import kit_stem

@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..audio import AudioInfo
+from ..io.audio import AudioInfo
 from ..exceptions import AudioError
-from ..fileio import atomic_path
+from ..io.fileio import atomic_path
 
 __all__ = ["write_preview", "preview_channels"]
 
@@ -34,7 +34,7 @@ def write_preview(info: AudioInfo, path: os.PathLike | str) -> Path:
     Parameters
     ----------
     info : AudioInfo
-        The source (see :func:`samplechop.audio.probe`).
+        The source (see :func:`samplechop.io.audio.probe`).
     path : path-like
         Where to write it.
 

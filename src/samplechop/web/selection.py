@@ -1,6 +1,6 @@
 """Chop selection for the page's controls, with the candidates' spectra kept.
 
-:func:`samplechop.chopper.select_chops` computes the harmonic spectrum of every
+:func:`samplechop.chop.select_chops` computes the harmonic spectrum of every
 candidate each time it runs, which is most of its cost. The page re-selects on every
 move of the N, lambda and threshold controls, and the candidates mostly stay the
 same (a candidate's time and spectrum depend only on the analysis), so
@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from ..chopper import Analysis, ChopResult, ChopSettings, candidate_spectra, place_chops, select_chops
+from ..chop import Analysis, ChopResult, ChopSettings, candidate_spectra, place_chops, select_chops
 
 __all__ = ["SpectraCache", "select", "snap"]
 
@@ -66,7 +66,7 @@ def select(analysis: Analysis, settings: ChopSettings, cache: SpectraCache) -> C
 def snap(analysis: Analysis, time: float) -> float:
     """A chop time moved onto the start of its attack, at a zero crossing.
 
-    As the selection places its chops (see :func:`samplechop.chopper.place_chops`):
+    As the selection places its chops (see :func:`samplechop.chop.place_chops`):
     the page snaps a chop a producer moved or added, so that what the pads play is
     what the kit holds.
 

@@ -32,8 +32,8 @@ from .selection import SpectraCache
 from .settings import WebSettings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..audio import AudioInfo
-    from ..chopper import Analysis
+    from ..io.audio import AudioInfo
+    from ..chop import Analysis
 
 __all__ = ["Session", "SessionStore", "display_name", "source_suffix", "STATES", "UPLOAD_STEM"]
 

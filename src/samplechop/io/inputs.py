@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Iterable
 
-from .constants import AUDIO_SUFFIXES
-from .exceptions import AudioError
+from ..constants import AUDIO_SUFFIXES
+from ..exceptions import AudioError
 
 __all__ = ["is_audio_name", "collect_audio"]
 

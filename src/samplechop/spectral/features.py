@@ -23,8 +23,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from . import constants
-from .exceptions import ParameterError
+from .. import constants
+from ..exceptions import ParameterError
 
 __all__ = [
     "DEFAULT_FEATURES",

@@ -23,7 +23,7 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from .exceptions import AnnotationError
+from ..exceptions import AnnotationError
 from .fileio import atomic_write_text
 
 __all__ = [

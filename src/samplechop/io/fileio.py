@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
-from .exceptions import OutputError
+from ..exceptions import OutputError
 
 __all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "staging_dir", "publish_dir"]
 

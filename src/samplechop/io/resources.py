@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .exceptions import SampleChopError
+from ..exceptions import SampleChopError
 
 __all__ = ["DATA_DIR", "demo_path"]
 
 #: Folder of the package's data files.
-DATA_DIR = Path(__file__).with_name("data")
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 
 def demo_path() -> Path:

@@ -1,5 +1,4 @@
-"""Attacks found in the semitone spectrogram (spectral flux and onset picking), and
-whether a file opens inside a sound (from its waveform).
+"""Onsets in the semitone spectrogram: spectral flux, onset picking, a file's first attack.
 
 Rule 4 of the label convention (``shared/docs/chop-points.md``) makes the first
 attack of a file a chop point, whatever follows. The network sees a file's first
@@ -24,13 +23,10 @@ from typing import Optional
 
 import numpy as np
 
-from . import constants
-from .exceptions import ParameterError
-from .refine import pre_emphasis
+from .. import constants
 
-__all__ = ["FLOOR_DB", "MIN_RISE_DB", "SUSTAIN_DB", "STEADY_START_DB", "STEADY_START_TRANSIENT_DB",
-           "SILENT_START_DB",
-           "padded_frames", "band_rise", "spectral_flux", "pick_onsets", "first_attack", "opens_inside_sound"]
+__all__ = ["FLOOR_DB", "MIN_RISE_DB", "SUSTAIN_DB", "padded_frames", "band_rise", "spectral_flux", "pick_onsets",
+           "first_attack"]
 
 #: Levels more than this many dB below the loudest band of the file count as this floor.
 FLOOR_DB = 80.0
@@ -41,19 +37,6 @@ MIN_RISE_DB = 0.5
 #: A first attack must keep this much of a rise (dB, mean over bands) from 70 to 140 ms
 #: after its frame, against the 90 ms before it: a click or a crackle does not.
 SUSTAIN_DB = 1.0
-
-#: Largest difference in dB between a file's level over its first 20 ms and over
-#: 30-60 ms for it to open inside a sound (see :func:`opens_inside_sound`).
-STEADY_START_DB = 2.0
-
-#: Largest difference in dB between the level of a file's transients (its
-#: pre-emphasised signal) over its first 15 ms and over 30-60 ms for it to open
-#: inside a sound (see :func:`opens_inside_sound`).
-STEADY_START_TRANSIENT_DB = 3.0
-
-#: A file whose first 20 ms lie below this level (dB, of the peak-normalised signal)
-#: opens with silence, not inside a sound.
-SILENT_START_DB = -60.0
 
 
 def padded_frames(n_fft: int, hop_length: int) -> int:
@@ -107,7 +90,7 @@ def spectral_flux(log_spectrogram: np.ndarray, *, edge: int = _PADDED_FRAMES + 1
     ----------
     log_spectrogram : np.ndarray [shape=(frames, bands)]
         The ``"logspec"`` feature: ``log1p`` of band magnitudes (see
-        :mod:`samplechop.features`).
+        :mod:`samplechop.spectral.features`).
     edge : int >= 1
         The first ``edge`` frames and the last ``edge - 1`` get no strength: frames
         whose analysis window reaches past the file (where a file cut mid-sound
@@ -196,8 +179,8 @@ def first_attack(
     before the music is no attack). Frames whose analysis window reaches past
     either end of the file get no onset strength: a file that starts mid-sound rises
     there only because the window is padded with silence (a cut is no attack). So an
-    attack in the file's first 70 ms is not seen here; the chopper then relies on the
-    network's own candidates there (see :func:`samplechop.chopper.select_chops`).
+    attack in the file's first 70 ms is not seen here; the pipeline then relies on the
+    network's own candidates there (see :mod:`samplechop.chop.file_start`).
 
     Parameters
     ----------
@@ -219,59 +202,3 @@ def first_attack(
         if _sustained(level, int(frame)):
             return float(frame / frame_rate)
     return None
-
-
-def _level_db(x: np.ndarray, *, sr: int, start: float, stop: float) -> float:
-    """Mean power of ``x`` from ``start`` to ``stop`` seconds, in dB (-200 for silence)."""
-    segment = x[int(start * sr) : int(stop * sr)]
-    return float(10.0 * np.log10(np.mean(np.square(segment, dtype=np.float64)) + 1e-20))
-
-
-def opens_inside_sound(y: np.ndarray, *, sr: int) -> bool:
-    """Whether a file starts inside a sound that was already playing, not on an attack.
-
-    An excerpt cut from a record often begins in the middle of a note. Its level
-    then holds steady over the first 60 ms, and so does the level of its transients:
-    the first 20 ms lie within :data:`STEADY_START_DB` of the 30-60 ms after them,
-    and the first 15 ms of the pre-emphasised signal (:func:`samplechop.refine.pre_emphasis`,
-    from its second sample: the first would count the cut itself as a transient)
-    within :data:`STEADY_START_TRANSIENT_DB`. A file that opens with silence (its
-    first 20 ms below :data:`SILENT_START_DB`), with an attack rising or a swell in
-    its first 60 ms, or on a struck note whose transient dies away does not; nor,
-    unavoidably, a file cut a few milliseconds after a strike. A tone that starts on
-    the file's first sample with no transient at all (a synthetic one, an organ)
-    cannot be told from one that was sounding before, and reads as inside a sound.
-    How the test sorts the candidates of the network at a file's start:
-    ``benchmarks/file_starts.py`` (docs/benchmarks.md).
-
-    Parameters
-    ----------
-    y : np.ndarray [shape=(n,)]
-        Mono signal, peak-normalised (as :func:`samplechop.chopper.analyse` keeps it).
-    sr : int
-        Its sample rate.
-
-    Returns
-    -------
-    inside : bool
-        False for a file shorter than 60 ms (too short to tell).
-
-    Raises
-    ------
-    ParameterError
-        When ``y`` is not one-dimensional.
-    """
-    y = np.asarray(y)
-    if y.ndim != 1:
-        raise ParameterError(f"opens_inside_sound needs a mono signal, got shape {y.shape}")
-    if y.shape[0] < int(0.06 * sr):
-        return False
-    opening = _level_db(y, sr=sr, start=0.0, stop=0.02)
-    if opening < SILENT_START_DB:
-        return False
-    if abs(opening - _level_db(y, sr=sr, start=0.03, stop=0.06)) >= STEADY_START_DB:
-        return False
-    transients = pre_emphasis(y[: int(0.06 * sr)])
-    transients[0] = 0.0  # the cut itself is no transient
-    rise = _level_db(transients, sr=sr, start=0.0, stop=0.015) - _level_db(transients, sr=sr, start=0.03, stop=0.06)
-    return abs(rise) < STEADY_START_TRANSIENT_DB

@@ -14,11 +14,28 @@ scores, and ``lam`` weighs two quantities on one scale.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Callable, Optional
+
 import numpy as np
 
-from .exceptions import ParameterError
+from ..exceptions import ParameterError
+from ..spectral.features import harmonic_spectra
+from .candidates import Candidates
 
-__all__ = ["pairwise_distances", "maximal_average_diversification"]
+if TYPE_CHECKING:  # pragma: no cover
+    from .analysis import Analysis
+
+__all__ = ["Spectra", "candidate_spectra", "pairwise_distances", "maximal_average_diversification", "choose"]
+
+#: ``spectra(analysis, times)``: the harmonic spectra of candidate times.
+Spectra = Callable[["Analysis", np.ndarray], np.ndarray]
+
+
+def candidate_spectra(analysis: "Analysis", times: np.ndarray) -> np.ndarray:
+    """Harmonic-only spectra of the sound after each candidate time (see
+    :func:`samplechop.spectral.features.harmonic_spectra`), from the analysis's
+    one-FFT semitone spectrogram."""
+    return harmonic_spectra(analysis.semitone_spectrogram, times, frame_rate=analysis.frame_rate)
 
 
 def pairwise_distances(spectra: np.ndarray) -> np.ndarray:
@@ -85,3 +102,24 @@ def maximal_average_diversification(
         available[best] = False
         distance_sum += distances[best]
     return np.asarray(chosen, dtype=int)
+
+
+def choose(
+    analysis: "Analysis", candidates: Candidates, *, n: int, lam: float, spectra: Optional[Spectra] = None
+) -> np.ndarray:
+    """The chops among the candidates, in the order chosen (their rank).
+
+    The pinned candidate first; then, when there are more candidates than ``n`` and
+    ``lam`` > 0, :func:`maximal_average_diversification` on their harmonic spectra
+    (``spectra``, default :func:`candidate_spectra`); otherwise the candidates in
+    their order (best first, the pinned one in front).
+
+    Returns
+    -------
+    chosen : np.ndarray [shape=(min(n, len(candidates)),), dtype=int]
+        Indices into ``candidates``.
+    """
+    if len(candidates) > n and lam > 0:
+        distances = pairwise_distances((spectra or candidate_spectra)(analysis, candidates.times))
+        return maximal_average_diversification(candidates.scores, distances, n=n, lam=lam, first=candidates.first)
+    return np.arange(min(n, len(candidates)))

@@ -1,4 +1,4 @@
-"""Place a chop exactly: at the start of its attack, at a zero crossing.
+"""Placement: each chop moves to the start of its attack, at a zero crossing.
 
 The network scores frames (23 ms apart). A chop found at a frame is moved to the
 start of the attack nearest it, found at about 1 ms resolution in the original
@@ -18,34 +18,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["PRE_EMPHASIS", "attack_start", "pre_emphasis", "zero_crossing_before", "refine_start"]
+from ..io import audio
+from ..spectral.levels import PRE_EMPHASIS, pre_emphasis
 
-#: Coefficient of the pre-emphasis filter the attack is looked for in.
-PRE_EMPHASIS = 0.97
-
-
-def pre_emphasis(x: np.ndarray, coefficient: float = PRE_EMPHASIS) -> np.ndarray:
-    """A first-order high-pass: ``x[n] - coefficient * x[n - 1]``.
-
-    Parameters
-    ----------
-    x : np.ndarray [shape=(n,)]
-        Signal.
-    coefficient : float
-        0 returns the signal unchanged.
-
-    Returns
-    -------
-    y : np.ndarray [shape=(n,), dtype=float64]
-        The filtered signal; its first sample is ``x[0]``.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    out = np.empty_like(x)
-    if x.size:
-        out[0] = x[0]
-        out[1:] = x[1:] - coefficient * x[:-1]
-    return out
-
+__all__ = ["attack_start", "zero_crossing_before", "refine_start", "refined_samples"]
 
 def attack_start(
     x: np.ndarray, *, sr: int, block: float = 0.001, span: float = 0.005,
@@ -162,3 +138,31 @@ def refine_start(
         return int(min(max(centre, 0), max(x.size - 1, 0)))
     attack = lo + attack_start(pre_emphasis(x[lo:hi], emphasis), sr=sr, expected=centre - lo, falloff=falloff)
     return zero_crossing_before(x, attack, limit=int(round(zero_crossing_reach * sr)))
+
+
+def refined_samples(info: audio.AudioInfo, times: np.ndarray) -> np.ndarray:
+    """Start samples in the source for chop times, each moved onto its attack
+    (:func:`refine_start` on the mono mix of the original audio, read only around
+    each time).
+
+    Parameters
+    ----------
+    info : AudioInfo
+        The source.
+    times : np.ndarray [shape=(n,)]
+        Seconds.
+
+    Returns
+    -------
+    starts : np.ndarray [shape=(n,), dtype=int64]
+        Sample indices in the source.
+    """
+    starts = np.round(times * info.sr).astype(np.int64)
+    reach = int(round(0.07 * info.sr))  # the attack search (-60/+45 ms) and the zero crossing
+    refined = []
+    with audio.segment_reader(info) as read:
+        for centre in starts:
+            lo = max(0, int(centre) - reach)
+            segment = audio.to_float(read(lo, int(centre) + reach)).mean(axis=1)
+            refined.append(lo + refine_start(segment, sr=info.sr, centre=int(centre) - lo))
+    return np.asarray(refined, dtype=np.int64)

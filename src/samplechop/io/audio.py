@@ -22,8 +22,8 @@ from typing import Callable, Iterator, Optional
 import numpy as np
 import soundfile as sf
 
-from . import constants
-from .exceptions import AudioError, OutputError
+from .. import constants
+from ..exceptions import AudioError, OutputError
 from .fileio import atomic_path
 from .riff import is_riff_wave, riff_chunks
 
