@@ -14,6 +14,7 @@ import sys
 from typing import Callable, Optional, Sequence
 
 from . import __version__
+from .chop.settings import MODES, ChopSettings
 from .constants import TRAINING_PRECISIONS
 from .exceptions import SampleChopError
 
@@ -46,32 +47,33 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("inputs", nargs="*", metavar="INPUT", help="audio files or folders of audio files")
     parser.add_argument("--demo", action="store_true", help="chop the demo sample shipped with samplechop")
-    parser.add_argument("-n", "--chops", dest="n", type=int, default=16, help="chops per file (default 16)")
+    parser.add_argument("-n", "--chops", dest="n", type=int, default=ChopSettings.n,
+                        help=f"chops per file (default {ChopSettings.n})")
     parser.add_argument("-o", "--output", default="chops", help="output folder (default ./chops)")
-    parser.add_argument("--lambda", dest="lam", type=_number, default=0.3,
+    parser.add_argument("--lambda", dest="lam", type=_number, default=ChopSettings.lam,
                         help="diversity weight in [0, 1]: 0 takes the most probable chops, "
-                             "higher values prefer chops that sound unalike (default 0.3)")
+                             f"higher values prefer chops that sound unalike (default {ChopSettings.lam:g})")
     parser.add_argument("--threshold", type=_number, default=None,
                         help="lowest score in [0, 1] of a chop candidate (default: the model's); "
                              "the file's first attack is kept whatever its score")
-    parser.add_argument("--min-length", type=_number, default=0.1,
-                        help="shortest chop in seconds; closer candidates merge (default 0.1)")
+    parser.add_argument("--min-length", type=_number, default=ChopSettings.min_length,
+                        help=f"shortest chop in seconds; closer candidates merge (default {ChopSettings.min_length:g})")
     parser.add_argument("--max-length", type=_number, default=None,
                         help="longest chop in seconds (default: each chop runs to the next)")
     parser.add_argument("--candidates", type=int, default=None,
                         help="candidates kept for selection, best first (default 2 x N, at least N + 8)")
-    parser.add_argument("--mode", choices=("chops", "contiguous"), default="chops",
+    parser.add_argument("--mode", choices=MODES, default=ChopSettings.mode,
                         help="'chops': only the chops; 'contiguous': the original split, "
                              "the audio before the first chop included (default chops)")
-    parser.add_argument("--fade-in", type=_number, default=1.0,
-                        help="fade-in in milliseconds, 0 for none (default 1)")
-    parser.add_argument("--fade-out", type=_number, default=5.0,
-                        help="fade-out in milliseconds, 0 for none (default 5)")
+    parser.add_argument("--fade-in", type=_number, default=ChopSettings.fade_in * 1000,
+                        help=f"fade-in in milliseconds, 0 for none (default {ChopSettings.fade_in * 1000:g})")
+    parser.add_argument("--fade-out", type=_number, default=ChopSettings.fade_out * 1000,
+                        help=f"fade-out in milliseconds, 0 for none (default {ChopSettings.fade_out * 1000:g})")
     parser.add_argument("--no-refine", action="store_true",
                         help="cut at the model's frames, not moved to the attack and a zero crossing")
-    parser.add_argument("--release-db", type=_number, default=6.0,
+    parser.add_argument("--release-db", type=_number, default=ChopSettings.release_db,
                         help="no chop where the level of the next 100 ms falls by more than this many dB "
-                             "(a release or decay); 0 turns the rule off (default 6)")
+                             f"(a release or decay); 0 turns the rule off (default {ChopSettings.release_db:g})")
     parser.add_argument("--no-first-attack", action="store_true",
                         help="do not always keep the file's first attack as a chop (by default it is "
                              "kept, whatever the model scores there, as the label convention's rule 4)")
@@ -177,8 +179,8 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed-model", default=None, help="a seed-architecture model to score beside it")
     parser.add_argument("--split", choices=("valid", "train", "all"), default="valid",
                         help="which files of a data set to score (default valid)")
-    parser.add_argument("--lambda", dest="lam", type=_number, default=0.3,
-                        help="diversity weight used for the model (default 0.3)")
+    parser.add_argument("--lambda", dest="lam", type=_number, default=ChopSettings.lam,
+                        help=f"diversity weight used for the model (default {ChopSettings.lam:g})")
     parser.add_argument("--no-first-attack", action="store_true",
                         help="do not always keep each file's first attack as a chop (as chop --no-first-attack)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the librosa baselines")

@@ -36,6 +36,11 @@ MIN_FRAMES = 61
 #: Two chop points closer than this are one (seconds), as in chop-points.md.
 MERGE_WINDOW = 0.1
 
+#: A fall of the level by more than this (dB) from the 100 ms before a frame to the
+#: 100 ms after it marks a release or decay: no candidate there (``chop --release-db``,
+#: :mod:`samplechop.spectral.levels`).
+RELEASE_DROP_DB = 6.0
+
 #: Hit window of the F-measure (seconds), as in chop-points.md.
 EVAL_WINDOW = 0.05
 

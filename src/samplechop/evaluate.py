@@ -144,8 +144,7 @@ def baseline_times(y: np.ndarray, *, sr: int, hop_length: int, n: int) -> dict[s
 
 
 def _model_times(analysis: Analysis, n: int, *, lam: float, first_attack: bool) -> np.ndarray:
-    settings = ChopSettings(n=min(n, MAX_CHOPS), lam=lam, threshold=0.0, min_length=0.1,
-                            first_attack=first_attack)
+    settings = ChopSettings(n=min(n, MAX_CHOPS), lam=lam, threshold=0.0, first_attack=first_attack)
     return select_chops(analysis, settings).times
 
 
@@ -154,7 +153,7 @@ def evaluate(
     *,
     model: ChopModel,
     seed_model: Optional[ChopModel] = None,
-    lam: float = 0.3,
+    lam: float = ChopSettings.lam,
     first_attack: bool = True,
     baselines: bool = True,
     progress: bool = False,

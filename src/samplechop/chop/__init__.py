@@ -14,13 +14,31 @@
 Writing the kit is :mod:`samplechop.export`'s.
 """
 
-from .analysis import LONG_FILE, SILENCE_PEAK, Analysis, analyse
-from .candidates import Candidates
-from .cut import Chop
-from .pipeline import ChopResult, Stage, candidate_stages, find_candidates, place_chops, select_chops
-from .selection import candidate_spectra
-from .settings import MAX_CHOPS, MODES, ChopSettings
+from importlib import import_module
+from typing import Any
 
-__all__ = ["Analysis", "analyse", "Candidates", "Chop", "ChopResult", "ChopSettings", "Stage",
-           "candidate_stages", "find_candidates", "select_chops", "place_chops", "candidate_spectra",
-           "MAX_CHOPS", "MODES", "SILENCE_PEAK", "LONG_FILE"]
+#: Where each public name lives. Loaded on first use, so that the command line
+#: reads :class:`ChopSettings` without importing numpy and the model.
+_WHERE = {
+    "Analysis": "analysis", "analyse": "analysis", "SILENCE_PEAK": "analysis", "LONG_FILE": "analysis",
+    "Candidates": "candidates",
+    "Chop": "cut",
+    "ChopResult": "pipeline", "Stage": "pipeline", "candidate_stages": "pipeline", "find_candidates": "pipeline",
+    "select_chops": "pipeline", "place_chops": "pipeline",
+    "candidate_spectra": "selection",
+    "ChopSettings": "settings", "MAX_CHOPS": "settings", "MODES": "settings",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{_WHERE[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + __all__)

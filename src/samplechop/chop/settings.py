@@ -1,17 +1,18 @@
 """The options of chopping, and every default of them: the one place the command line,
-``evaluate`` and the web app read them from."""
+``evaluate`` and the web app read them from.
+
+Imports nothing heavy, so that the command line reads the defaults for its help.
+"""
 
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 from typing import Optional
 
-import numpy as np
-
-from ..constants import MERGE_WINDOW
+from ..constants import MERGE_WINDOW, RELEASE_DROP_DB
 from ..exceptions import ParameterError
-from ..spectral.levels import RELEASE_DROP_DB
 
 __all__ = ["ChopSettings", "MAX_CHOPS", "MODES"]
 
@@ -86,7 +87,7 @@ class ChopSettings:
 
     def validate(self) -> "ChopSettings":
         """Check every option; raise :class:`ParameterError` naming the first bad one."""
-        if isinstance(self.n, bool) or not isinstance(self.n, (int, np.integer)) or self.n <= 0:
+        if isinstance(self.n, bool) or not isinstance(self.n, numbers.Integral) or self.n <= 0:
             raise ParameterError(f"-n must be a whole number of chops >= 1, got {self.n}")
         if self.n > MAX_CHOPS:
             raise ParameterError(f"-n {self.n} is too many: at most {MAX_CHOPS} chops per file")

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constants import RELEASE_DROP_DB
 from ..exceptions import ParameterError
 
 __all__ = ["RELEASE_DROP_DB", "RELEASE_WINDOW", "PRE_EMPHASIS", "STEADY_START_DB", "STEADY_START_TRANSIENT_DB",
            "SILENT_START_DB", "level_change_db", "release_mask", "pre_emphasis", "opens_inside_sound"]
-
-#: A fall of the level by more than this (dB) over :data:`RELEASE_WINDOW` marks a release.
-RELEASE_DROP_DB = 6.0
 
 #: Seconds of audio compared before and after each frame (rounded to whole hops).
 RELEASE_WINDOW = 0.1
