@@ -4,9 +4,10 @@ Pure numpy on what the analysis computed already, so describing a kit costs a fe
 milliseconds:
 
 * **tempo**: the autocorrelation of a spectral-flux onset curve (the half-wave
-  rectified rise of every semitone band from one frame to the next), searched between
-  60 and 200 BPM and weighted towards 120 BPM by a log-normal prior of one octave,
-  with parabolic interpolation between lags;
+  rectified rise of every semitone band from one frame to the next, by
+  :func:`samplechop.spectral.onsets.band_rise`), searched between 60 and 200 BPM
+  and weighted towards 120 BPM by a log-normal prior of one octave, with parabolic
+  interpolation between lags;
 * **key**: the Krumhansl-Kessler probe-tone profiles correlated with the average
   chroma of the whole source (24 candidates, major and minor);
 * **dominant pitch class** of a chop: the strongest chroma bin over its first
@@ -40,7 +41,6 @@ __all__ = [
     "ChopDescription",
     "Description",
     "chroma",
-    "onset_strength",
     "estimate_tempo",
     "estimate_key",
     "dominant_pitch_class",
@@ -132,20 +132,6 @@ def chroma(
     return folded
 
 
-def onset_strength(features: np.ndarray) -> np.ndarray:
-    """Spectral flux: the summed rise of every band from the previous frame.
-
-    Parameters
-    ----------
-    features : np.ndarray [shape=(frames, n_bins)]
-
-    Returns
-    -------
-    flux : np.ndarray [shape=(frames,)], >= 0 (0 at frame 0)
-    """
-    return band_rise(np.asarray(features, dtype=np.float64))
-
-
 def estimate_tempo(
     features: np.ndarray,
     *,
@@ -174,7 +160,7 @@ def estimate_tempo(
     frames = features.shape[0]
     if frames < _MIN_TEMPO_SECONDS * frame_rate:
         return None
-    flux = onset_strength(features)
+    flux = band_rise(np.asarray(features, dtype=np.float64))
     width = max(1, int(round(0.5 * frame_rate)))
     local_mean = np.convolve(flux, np.ones(width) / width, mode="same")
     onset = np.maximum(flux - local_mean, 0.0)
