@@ -29,8 +29,8 @@ import numpy as np
 
 from samplechop.io.annotations import find_label_file, read_labels
 from samplechop.io.audio import load_analysis
-from samplechop.spectral.features import DEFAULT_FEATURES, compute_features
 from samplechop.scoring import f_measure, top_n_times
+from samplechop.spectral.features import DEFAULT_FEATURES, compute_features
 from samplechop.training.train import _shift_bins
 
 

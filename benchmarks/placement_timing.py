@@ -34,11 +34,11 @@ def main() -> None:
                              "falloff F ms (repeatable)")
     args = parser.parse_args()
 
-    from samplechop.io import audio
     from samplechop.chop import MAX_CHOPS, ChopSettings, analyse, select_chops
-    from samplechop.evaluate import labelled_files
-    from samplechop.model import load_model
     from samplechop.chop.placement import PRE_EMPHASIS, refine_start
+    from samplechop.evaluate import labelled_files
+    from samplechop.io import audio
+    from samplechop.model import load_model
     from samplechop.scoring import f_measure
 
     model = load_model(args.model)
@@ -49,7 +49,7 @@ def main() -> None:
         try:
             before, after, falloff = (float(part) / 1000 for part in text.split("/"))
         except ValueError:
-            raise SystemExit(f"--search {text}: expected BEFORE/AFTER/FALLOFF in ms, e.g. 60/30/10")
+            raise SystemExit(f"--search {text}: expected BEFORE/AFTER/FALLOFF in ms, e.g. 60/30/10") from None
         placements[f"attack, pre-emph., search {text}"] = {
             "search_before": before, "search_after": after, "falloff": falloff}
     offsets = {name: [] for name in placements}

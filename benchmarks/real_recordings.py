@@ -57,7 +57,6 @@ def main() -> None:
         raise SystemExit(str(problems[0]))
 
     from criteria import detected_onsets, level_does_not_rise, mono_mix, near_onset, rise_db
-
     from samplechop.chop import ChopSettings, analyse, select_chops
     from samplechop.export import write_outputs
     from samplechop.model import load_model

@@ -102,3 +102,19 @@ def click_corpus(tmp_path: Path) -> Path:
         times = random_click_times(rng, 6.0, 6)
         write_labelled(folder, f"clicks{index:02d}", click_track(times, seed=index), times)
     return folder
+
+
+@pytest.fixture(scope="session")
+def web_model_path(tmp_path_factory) -> Path:
+    """Path of the web tests' model file (see ``web_support.model_file``)."""
+    from web_support import model_file
+
+    return model_file(tmp_path_factory.mktemp("web-model"))
+
+
+@pytest.fixture(scope="session")
+def web_model(web_model_path):
+    """The web tests' model, loaded."""
+    from samplechop.model import load_model
+
+    return load_model(web_model_path)

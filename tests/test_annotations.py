@@ -3,8 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from samplechop.io.annotations import LabelWarning, find_label_file, read_labels, write_labels
 from samplechop.exceptions import AnnotationError
+from samplechop.io.annotations import LabelWarning, find_label_file, read_labels, write_labels
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from samplechop.io import audio
 from samplechop.exceptions import AudioError
+from samplechop.io import audio
 
 
 def _tone(sr, seconds=1.0, channels=2):

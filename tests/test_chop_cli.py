@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from conftest import chord_track, stab_track
 from samplechop.cli import main
 from samplechop.scoring import f_measure
-
-from conftest import chord_track, stab_track
 
 STABS = [0.5, 1.7, 2.9, 4.1, 5.3, 6.5]
 CHORDS = [(60, 64, 67), (65, 69, 72), (62, 65, 69), (67, 71, 74), (57, 60, 64), (64, 68, 71)]
@@ -231,8 +230,8 @@ def test_non_finite_numbers_are_refused(stabs_wav, capsys, value):
 
 
 def test_a_failing_write_names_the_output(tmp_path, monkeypatch):
-    from samplechop.io import fileio
     from samplechop.exceptions import OutputError
+    from samplechop.io import fileio
 
     def full_disk(source, destination):
         raise OSError(28, "No space left on device")

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 import soundfile
 
-from samplechop.io.annotations import read_labels
 from samplechop.corpus import available_soundfonts, render_corpus
 from samplechop.corpus import corpus as corpus_module
 from samplechop.corpus import soundfonts as soundfonts_module
@@ -22,14 +21,15 @@ from samplechop.corpus.labels import (
     harmonic_changes,
     merge_close,
     phrase_starts,
-    sound_after_silence,
     snap_to_attacks,
+    sound_after_silence,
 )
 from samplechop.corpus.piece import Note, Piece, Voice, resolve_overlaps
 from samplechop.corpus.soundfonts import require_soundfonts
 from samplechop.corpus.split import HELD_OUT_KITS, HELD_OUT_PROGRAMS, HELD_OUT_STYLES, choose_style
 from samplechop.corpus.styles import STYLES
 from samplechop.exceptions import ParameterError
+from samplechop.io.annotations import read_labels
 
 needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
 
@@ -276,7 +276,8 @@ def tiny_piece() -> Piece:
         + [Note(t, t + 0.1, 42, 80, "drums", "drums") for t in np.arange(0.25, 3.2, 0.25)]
         + chord_notes(4.0, 4.4, 3, pitches=(65, 69, 72), voice="stab", role="stab")  # after silence
     )
-    voices = [Voice("keys", 0), Voice("bass", 33), Voice("lead", 11), Voice("stab", 61), Voice("drums", 0, is_drum=True)]
+    voices = [Voice("keys", 0), Voice("bass", 33), Voice("lead", 11), Voice("stab", 61),
+              Voice("drums", 0, is_drum=True)]
     return Piece("test", 120.0, BEAT, notes=resolve_overlaps(notes), voices=voices, chords=[C, C, F, F])
 
 
@@ -316,7 +317,8 @@ def test_fluidsynth_output_has_no_leading_offset(sr):
 
 @needs_fluidsynth
 def test_render_corpus_writes_deterministic_pieces_and_skips_done_ones(tmp_path, monkeypatch):
-    options = dict(count=2, seed=3, split="train", duration=3.0, sample_rate=22050, chorale_share=0.5, jobs=1, progress=False)
+    options = dict(count=2, seed=3, split="train", duration=3.0, sample_rate=22050, chorale_share=0.5, jobs=1,
+                   progress=False)
     first = render_corpus(tmp_path / "a", **options)
     assert [p.suffix for p in first] == [".flac", ".flac"]
     for path in first:
@@ -473,7 +475,8 @@ def test_new_bass_lines_play_chord_tones_inside_their_chords_and_start_on_the_ro
 
     # chords of 2 to 6 beats, so changes fall inside bars as well as on bar lines
     bounds = np.cumsum([0.0, 4.0, 2.0, 6.0, 3.0, 5.0, 4.0])
-    segments = [Segment(float(a), float(b), Chord(2 * k % 12, "min7"), k) for k, (a, b) in enumerate(zip(bounds, bounds[1:]))]
+    segments = [Segment(float(a), float(b), Chord(2 * k % 12, "min7"), k)
+                for k, (a, b) in enumerate(zip(bounds, bounds[1:]))]
     for seed in range(10):
         for low, high in ((28, 52), (36, 47)):
             notes = bass_line(np.random.default_rng(seed), kind, segments, span=(0.0, float(bounds[-1])),

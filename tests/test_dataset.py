@@ -3,13 +3,12 @@ import json
 import numpy as np
 import pytest
 
+from conftest import click_track, write_labelled
 from samplechop.cli import main
-from samplechop.dataset import build_dataset, frame_targets, open_dataset
 from samplechop.dataset import build as build_module
+from samplechop.dataset import build_dataset, frame_targets, open_dataset
 from samplechop.exceptions import DatasetError
 from samplechop.spectral.features import DEFAULT_FEATURES, SEED_FEATURES
-
-from conftest import click_track, write_labelled
 
 
 def test_frame_targets_mark_neighbours():

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from conftest import chord_track, click_track
 from samplechop.export.describe import (
     FLOOR_DB,
     chroma,
@@ -13,8 +14,6 @@ from samplechop.export.describe import (
     levels,
 )
 from samplechop.spectral.features import log_spectrogram
-
-from conftest import chord_track, click_track
 
 FRAME_RATE = 22050 / 512
 

@@ -16,10 +16,9 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from conftest import chord_track, click_track
 from samplechop.cli import main
 from samplechop.model import DEFAULT_MODEL_PATH
-
-from conftest import chord_track, click_track
 
 SOURCE_NAME = "Ünïcödé – 東京 sample"
 CHOPS = 6

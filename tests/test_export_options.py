@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from samplechop.io import audio
+from conftest import click_track
 from samplechop.chop import Candidates, Chop, ChopResult, ChopSettings
 from samplechop.cli import main
 from samplechop.exceptions import ParameterError
@@ -19,8 +19,7 @@ from samplechop.export.formats import DEFAULT_FORMATS, FORMATS, parse_formats
 from samplechop.export.keys import chop_notes, note_name, pad_label, parse_note
 from samplechop.export.midi import build_midi
 from samplechop.export.writer import write_kit
-
-from conftest import click_track
+from samplechop.io import audio
 from test_export_formats import _riff_chunks, _sfz_sections, model_path  # noqa: F401
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from samplechop import constants
-from samplechop.spectral import features
 from samplechop.exceptions import ParameterError
+from samplechop.spectral import features
 
 
 def test_filterbank_rows_sum_to_one():

@@ -1,8 +1,7 @@
 """Releases and decays are found by the fall of the level, and never become candidates."""
 
-import pytest
-
 import numpy as np
+import pytest
 
 from conftest import analysis_scoring
 from samplechop.chop import ChopSettings, find_candidates
@@ -68,7 +67,10 @@ def test_a_release_peak_leaves_no_candidate_on_its_flank(tmp_path):
     activations[int(round(1.0 * SR / HOP))] = 0.7  # and one at the attack
     analysis = analysis_scoring(y, activations, tmp_path)
     settings = ChopSettings(threshold=0.2, first_attack=False)
-    frames_of = lambda candidates: sorted(np.round(candidates.times * analysis.frame_rate).astype(int).tolist())
+
+    def frames_of(candidates):
+        return sorted(np.round(candidates.times * analysis.frame_rate).astype(int).tolist())
+
     assert frames_of(find_candidates(analysis, settings)) == [43]
     assert frames_of(find_candidates(analysis, ChopSettings(threshold=0.2, first_attack=False, release_db=0))) == [
         43, release]

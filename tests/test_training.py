@@ -7,8 +7,8 @@ pytest.importorskip("torch")
 
 from samplechop.cli import main  # noqa: E402
 from samplechop.dataset import build_dataset  # noqa: E402
-from samplechop.spectral.features import DEFAULT_FEATURES, SEED_FEATURES  # noqa: E402
 from samplechop.model import load_model  # noqa: E402
+from samplechop.spectral.features import DEFAULT_FEATURES, SEED_FEATURES  # noqa: E402
 from samplechop.training.train import TrainSettings, train_model  # noqa: E402
 
 
@@ -104,7 +104,8 @@ def test_tiny_end_to_end_build_train_finetune_evaluate(tmp_path, click_corpus, c
     assert "onsets" in out and "beats" in out and "precision" in out
     import json
     table = json.loads(report.read_text())
-    assert set(table["mean_f"]) == {"model", "onsets", "beats"} and len(table["files"]) == 2  # round(0.15 * 12) held out
+    assert set(table["mean_f"]) == {"model", "onsets", "beats"}
+    assert len(table["files"]) == 2  # round(0.15 * 12) held out
 
 
 def test_equalising_the_features_equals_the_spectrogram_of_equalised_audio():

@@ -14,19 +14,9 @@ import soundfile as sf
 
 from samplechop.io.annotations import read_labels
 from samplechop.io.resources import demo_path
-
-from test_web_support import (  # noqa: F401  (fixtures)
-    TestClient,
-    multipart_body,
-    tone,
-    wait_until_settled,
-    wav_bytes,
-    web_model,
-    web_model_path,
-)
-
 from samplechop.web.app import create_app  # noqa: E402
 from samplechop.web.settings import WebSettings  # noqa: E402
+from web_support import TestClient, multipart_body, tone, wait_until_settled, wav_bytes
 
 DEMO_NAME = "My Demo (take 1).flac"
 

@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 
 from samplechop.io.resources import demo_path
-
-from test_web_support import start_server, stop_server, web_model_path  # noqa: F401  (fixtures)
+from web_support import start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")

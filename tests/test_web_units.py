@@ -12,12 +12,10 @@ from samplechop.cli import main
 from samplechop.exceptions import AudioError, ModelError, OutputError, ParameterError
 from samplechop.io.resources import demo_path
 from samplechop.web.errors import WebError, http_status
-from samplechop.web.settings import WebSettings
-
-from test_web_support import start_server, stop_server, web_model, web_model_path  # noqa: F401  (fixtures)
-
 from samplechop.web.selection import SpectraCache, select, snap  # noqa: E402
 from samplechop.web.sessions import display_name, source_suffix  # noqa: E402
+from samplechop.web.settings import WebSettings
+from web_support import start_server, stop_server
 
 
 @pytest.fixture(scope="module")

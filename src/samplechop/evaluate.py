@@ -29,9 +29,9 @@ from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 
-from .io.annotations import find_label_file, read_labels
 from .chop import MAX_CHOPS, Analysis, ChopSettings, analyse, select_chops
 from .exceptions import AnnotationError, DatasetError, SampleChopError
+from .io.annotations import find_label_file, read_labels
 from .io.fileio import atomic_write_text
 from .io.inputs import collect_audio
 from .model import ChopModel

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .constants import EVAL_WINDOW, MERGE_WINDOW
 from .chop.candidates import merge_candidates, pick_peaks
+from .constants import EVAL_WINDOW, MERGE_WINDOW
 
 __all__ = ["f_measure", "top_n_times"]
 
 
-def f_measure(reference: np.ndarray, estimated: np.ndarray, *, window: float = EVAL_WINDOW) -> tuple[float, float, float]:
+def f_measure(
+    reference: np.ndarray, estimated: np.ndarray, *, window: float = EVAL_WINDOW,
+) -> tuple[float, float, float]:
     """(F, precision, recall) of estimated chop times against labelled ones.
 
     A hit is an estimate within ``window`` seconds of a label, one-to-one.

@@ -17,8 +17,8 @@ from ..export.manifest import manifest
 from ..export.slices import chop_names
 from ..export.writer import Kit, check_output, kit_stem, write_kit
 from ..io.inputs import collect_audio
-from ..model import load_model
 from ..io.resources import demo_path
+from ..model import load_model
 
 __all__ = ["run_chop", "settings_from_args", "output_options_from_args", "format_table"]
 

@@ -67,7 +67,8 @@ def chorale_paths() -> tuple[Path, ...]:
         from music21 import corpus
     except ImportError:
         raise ParameterError("music21 is not installed (pip install 'samplechop[corpus]')") from None
-    return tuple(sorted((Path(p) for p in corpus.getComposer("bach") if Path(p).suffix in (".mxl", ".xml")), key=lambda p: p.name))
+    paths = (Path(p) for p in corpus.getComposer("bach") if Path(p).suffix in (".mxl", ".xml"))
+    return tuple(sorted(paths, key=lambda p: p.name))
 
 
 def load_chorale(path: Path) -> Optional[Chorale]:
@@ -92,7 +93,9 @@ def load_chorale(path: Path) -> Optional[Chorale]:
             for element in part.flatten().notes:
                 if any(isinstance(e, expressions.Fermata) for e in element.expressions):
                     at = float(element.offset)
-                    holder = next((n for n in stripped if float(n.offset) <= at < float(n.offset) + float(n.quarterLength)), None)
+                    holder = next(
+                        (n for n in stripped if float(n.offset) <= at < float(n.offset) + float(n.quarterLength)), None
+                    )
                     if holder is not None:
                         fermatas.append((float(holder.offset), float(holder.offset) + float(holder.quarterLength)))
     if not notes or not fermatas:
@@ -171,11 +174,17 @@ def compose_chorale(rng: np.random.Generator, chorale: Chorale, *, split: str) -
     identities, segment_of = _chords(chorale)
     ensemble = list(ENSEMBLES)[int(rng.integers(len(ENSEMBLES)))]
     programs = [choose_program(rng, pool, split) for pool in ENSEMBLES[ensemble]]
-    voices = [Voice(f"part{k}", programs[k], volume=int(rng.integers(85, 115)), pan=int(rng.integers(30, 98))) for k in range(4)]
+    voices = [
+        Voice(f"part{k}", programs[k], volume=int(rng.integers(85, 115)), pan=int(rng.integers(30, 98)))
+        for k in range(4)
+    ]
     doubled = rng.random() < 0.3
     if doubled:
         double = choose_program(rng, (19, 52, 48, 61, 0), split)
-        voices += [Voice(f"double{k}", double, volume=int(rng.integers(50, 80)), pan=int(rng.integers(30, 98))) for k in range(4)]
+        voices += [
+            Voice(f"double{k}", double, volume=int(rng.integers(50, 80)), pan=int(rng.integers(30, 98)))
+            for k in range(4)
+        ]
     roles = ("melody", "chord", "chord", "bass")
     lead = float(rng.uniform(0.03, 0.3))
     sigma = float(rng.uniform(0.002, 0.008))

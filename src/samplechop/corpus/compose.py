@@ -23,8 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .drums import DRUM_LENGTHS, crash, fill, groove_bar, make_groove
-from .drums import Groove
+from .drums import DRUM_LENGTHS, Groove, crash, fill, groove_bar, make_groove
 from .harmony import Chord, choose_progression, scale_pitch_classes, voice_chord
 from .parts import BeatNote, Segment, bass_line, comp, melody, register, stabs
 from .piece import Note, Piece, Voice, quantise, resolve_overlaps
@@ -99,7 +98,9 @@ def plan_sections(rng: np.random.Generator, style: Style, *, bars: int, has_drum
     return sections
 
 
-def _segments(rng: np.random.Generator, chords: list[Chord], rhythm: int, *, start: float, end: float, first_index: int) -> list[Segment]:
+def _segments(
+    rng: np.random.Generator, chords: list[Chord], rhythm: int, *, start: float, end: float, first_index: int,
+) -> list[Segment]:
     segments = []
     position = start
     k = 0
@@ -215,7 +216,8 @@ def compose(rng: np.random.Generator, style: Style, *, split: str, min_length: f
 
     # Melody over maximal runs of sections that have one.
     lead_low, lead_high = register("melody", programs["lead"])
-    cells = "swing" if ratio > 0.56 and style.swing_unit == 0.5 else ("vocal" if programs["lead"] in (52, 53, 54, 85) else "straight")
+    cells = "swing" if ratio > 0.56 and style.swing_unit == 0.5 else (
+        "vocal" if programs["lead"] in (52, 53, 54, 85) else "straight")
     legato = float(rng.uniform(0.75, 1.0))
     for first, last in _runs(melody_active):
         span = (float(sections[first].start * meter), float((sections[last].start + sections[last].bars) * meter))
@@ -235,7 +237,8 @@ def compose(rng: np.random.Generator, style: Style, *, split: str, min_length: f
     ]
     for name, volume in (("answer", (80, 105)), ("pad", (45, 75)), ("stabs", (85, 110))):
         if name in programs:
-            voices.append(Voice(name, programs[name], volume=int(rng.integers(*volume)), pan=int(rng.integers(20, 108))))
+            voices.append(Voice(name, programs[name], volume=int(rng.integers(*volume)),
+                                pan=int(rng.integers(20, 108))))
     if has_drums:
         voices.append(Voice("drums", kit, is_drum=True, volume=int(rng.integers(85, 115)), pan=64))
 
@@ -285,7 +288,8 @@ def _stop_time(
             segment = next((s for s in segments if s.start <= t < s.end), None)
             if segment is None:
                 continue
-            chord = voice_chord(segment.chord, low=keys[0], high=keys[1], style=voicing if voicing != "shell" else "close")
+            chord = voice_chord(segment.chord, low=keys[0], high=keys[1],
+                                style=voicing if voicing != "shell" else "close")
             notes += [BeatNote(t, length, p, 100, "keys", "chord", segment.index) for p in chord]
             root = min(range(bass[0], bass[1] + 1), key=lambda p: (p % 12 != segment.chord.root, p))
             notes.append(BeatNote(t, length, root, 105, "bass", "bass", segment.index))
@@ -299,7 +303,8 @@ def _stop_time(
         if has_drums and bar_start + meter >= end and rng.random() < 0.5:
             fill_start = float(np.ceil((last_end + 1.25) * 4) / 4)
             for position, pitch, velocity in fill(rng, start=max(fill_start, meter - 1.0), end=float(meter)):
-                notes.append(BeatNote(float(bar_start + position), DRUM_LENGTHS.get(pitch, 0.15), pitch, velocity, "drums", "drums"))
+                notes.append(BeatNote(float(bar_start + position), DRUM_LENGTHS.get(pitch, 0.15), pitch, velocity,
+                                      "drums", "drums"))
     return notes
 
 
@@ -317,7 +322,8 @@ def _drum_part(
             hits = [h for h in hits if h[0] > 0] + crash(rng)
         if number == len(bars) - 1 and fill_end:
             fill_start = float(meter - rng.choice([1.0, 2.0] if meter == 4 else [1.0]))
-            hits = [h for h in hits if h[0] < fill_start] + fill(rng, start=fill_start, end=float(meter), orchestral=groove.orchestral)
+            hits = ([h for h in hits if h[0] < fill_start]
+                    + fill(rng, start=fill_start, end=float(meter), orchestral=groove.orchestral))
         for position, pitch, velocity in hits:
             t = float(bar_start + position)
             if t < start + entry:
@@ -335,7 +341,8 @@ def _perform(
     Beat 0 falls at ``lead`` seconds.
     """
     sigma = float(rng.uniform(0.002, 0.009))
-    lateness = {voice: float(rng.uniform(-0.006, 0.012)) for voice in ("keys", "bass", "lead", "answer", "pad", "stabs")}
+    pitched_voices = ("keys", "bass", "lead", "answer", "pad", "stabs")
+    lateness = {voice: float(rng.uniform(-0.006, 0.012)) for voice in pitched_voices}
     lateness["drums"] = 0.0
     strum = float(rng.uniform(0.004, 0.012))
     onsets = swing_beats(np.asarray([n.onset for n in notes]), ratio=ratio, unit=unit)
@@ -361,5 +368,6 @@ def _perform(
         else:
             offset = max(onset + 0.03, ends[index] * beat + shift)
         velocity = int(np.clip(round(note.velocity + velocity_jitter[index]), 1, 127))
-        timed.append(Note(quantise(onset), quantise(offset), int(note.pitch), velocity, note.voice, note.role, note.chord))
+        timed.append(Note(quantise(onset), quantise(offset), int(note.pitch), velocity,
+                          note.voice, note.role, note.chord))
     return resolve_overlaps(timed)

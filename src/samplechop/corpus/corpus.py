@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 
-from ..io.annotations import write_labels
 from ..exceptions import AudioError, OutputError, ParameterError
+from ..io.annotations import write_labels
 from ..io.fileio import atomic_path, atomic_write_bytes, atomic_write_text
 from ..workers import process_pool
 from .effects import apply_chain, random_chain
@@ -236,7 +236,9 @@ def render_corpus(
     sample_rate = _check_int("sample_rate", sample_rate, minimum=1)
     check_split(split)
     if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
-        raise ParameterError(f"sample_rate must be {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz for FluidSynth, not {sample_rate}")
+        raise ParameterError(
+            f"sample_rate must be {MIN_SAMPLE_RATE}-{MAX_SAMPLE_RATE} Hz for FluidSynth, not {sample_rate}"
+        )
     if not (isinstance(duration, (int, float)) and np.isfinite(duration) and 0 < duration <= 3600):
         raise ParameterError(f"duration must be a number of seconds in (0, 3600], not {duration!r}")
     if not (isinstance(chorale_share, (int, float)) and 0 <= chorale_share <= 1):
@@ -252,8 +254,10 @@ def render_corpus(
     ]
     missing = [
         job for job in work
-        if not all((out_dir / f"{piece_name(seed=seed, index=job.index, split=split, chorale_share=chorale_share)}{s}").is_file()
-                   for s in (".flac", ".txt"))
+        if not all(
+            (out_dir / (piece_name(seed=seed, index=job.index, split=split, chorale_share=chorale_share) + s)).is_file()
+            for s in (".flac", ".txt")
+        )
     ]
     if missing:
         require_fluidsynth()

@@ -124,7 +124,8 @@ def make_groove(rng: np.random.Generator, name: str, *, beats_per_bar: int) -> G
             hits.append((float(beats // 2), 35, 60))
         return Groove(name, [hits], orchestral=True)
     if name == "pulse":
-        toms = [(float(p), _pick(rng, [FLOOR_TOM, LOW_TOM]), 70 if p % 1 == 0 else 50) for p in np.arange(0, beats, 0.5)]
+        toms = [(float(p), _pick(rng, [FLOOR_TOM, LOW_TOM]), 70 if p % 1 == 0 else 50)
+                for p in np.arange(0, beats, 0.5)]
         return Groove(name, [toms + [(0.0, 35, 95), (2.0 if beats == 4 else 1.5, 35, 75)]], orchestral=True)
     if name == "random":
         # Kicks on a drawn set of eighths, a snare, rim or clap on the backbeats or on 2-3
@@ -134,7 +135,8 @@ def make_groove(rng: np.random.Generator, name: str, *, beats_per_bar: int) -> G
         if rng.random() < 0.7:
             backs = backbeats
         else:
-            backs = sorted(float(p) / 2 for p in rng.choice(np.arange(1, beats * 2), size=int(rng.integers(2, 4)), replace=False))
+            backs = sorted(float(p) / 2
+                           for p in rng.choice(np.arange(1, beats * 2), size=int(rng.integers(2, 4)), replace=False))
         top = _hats(rng, beats, pitch=_pick(rng, [HAT, HAT, SHAKER, RIDE]), loud=int(rng.integers(50, 85)))
         bars = []
         for _ in range(int(rng.integers(1, 3))):
@@ -164,7 +166,8 @@ def groove_bar(rng: np.random.Generator, groove: Groove, *, bar: int, beats_per_
 def fill(rng: np.random.Generator, *, start: float, end: float, orchestral: bool = False) -> list[Hit]:
     """A fill from ``start`` to ``end`` (beats within a bar): snare or tom sixteenths, crescendo."""
     positions = np.arange(start, end - 1e-9, 0.25 if rng.random() < 0.7 else 0.5)
-    toms = [SNARE] if orchestral else _pick(rng, [[SNARE], [HIGH_TOM, MID_TOM, LOW_TOM, FLOOR_TOM], [SNARE, SNARE, LOW_TOM, FLOOR_TOM]])
+    toms = [SNARE] if orchestral else _pick(
+        rng, [[SNARE], [HIGH_TOM, MID_TOM, LOW_TOM, FLOOR_TOM], [SNARE, SNARE, LOW_TOM, FLOOR_TOM]])
     hits = []
     for index, position in enumerate(positions):
         pitch = toms[min(len(toms) - 1, index * len(toms) // max(1, len(positions)))]

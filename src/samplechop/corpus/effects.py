@@ -189,7 +189,9 @@ def add_crackle(y: np.ndarray, *, sr: int, rate: float, level_db: float, rng: np
     return y + clicks
 
 
-def wow_time_map(times: np.ndarray, *, rates: tuple[float, ...], depths: tuple[float, ...], phases: tuple[float, ...]) -> np.ndarray:
+def wow_time_map(
+    times: np.ndarray, *, rates: tuple[float, ...], depths: tuple[float, ...], phases: tuple[float, ...],
+) -> np.ndarray:
     """Where events at input ``times`` (seconds) land after :func:`wow` with the same parameters."""
     times = np.asarray(times, dtype=float)
     out = times.copy()
@@ -199,7 +201,9 @@ def wow_time_map(times: np.ndarray, *, rates: tuple[float, ...], depths: tuple[f
     return out
 
 
-def wow(y: np.ndarray, *, sr: int, rates: tuple[float, ...], depths: tuple[float, ...], phases: tuple[float, ...]) -> np.ndarray:
+def wow(
+    y: np.ndarray, *, sr: int, rates: tuple[float, ...], depths: tuple[float, ...], phases: tuple[float, ...],
+) -> np.ndarray:
     """Slow pitch modulation (wow, flutter) by time-varying resampling.
 
     Output time ``t`` reads the input at ``t + sum(d / (2 pi r) sin(2 pi r t + p))``:
@@ -265,7 +269,8 @@ def random_chain(rng: np.random.Generator, *, sr: int) -> RecordChain:
     if rng.random() < 0.85:
         chain.band = dict(low=_log_uniform(rng, 30, 250), high=min(_log_uniform(rng, 3000, 16000), 0.45 * sr),
                           order=int(rng.choice([1, 2])))
-    chain.eq = [dict(freq=_log_uniform(rng, 120, 6000), gain_db=float(rng.uniform(-6, 6)), q=float(rng.uniform(0.5, 2.0)))
+    chain.eq = [dict(freq=_log_uniform(rng, 120, 6000), gain_db=float(rng.uniform(-6, 6)),
+                     q=float(rng.uniform(0.5, 2.0)))
                 for _ in range(int(rng.integers(0, 4)))]
     if rng.random() < 0.5:
         chain.drive = float(rng.uniform(1.0, 5.0))
@@ -277,7 +282,8 @@ def random_chain(rng: np.random.Generator, *, sr: int) -> RecordChain:
         if rng.random() < 0.3:
             rates.append(float(rng.uniform(5, 12)))
             depths.append(float(rng.uniform(0.0001, 0.0005)))
-        chain.wow = dict(rates=tuple(rates), depths=tuple(depths), phases=tuple(float(p) for p in rng.uniform(0, 2 * np.pi, len(rates))))
+        chain.wow = dict(rates=tuple(rates), depths=tuple(depths),
+                         phases=tuple(float(p) for p in rng.uniform(0, 2 * np.pi, len(rates))))
     if rng.random() < 0.7:
         chain.hiss_db = float(rng.uniform(-75, -45))
     if rng.random() < 0.15:

@@ -101,7 +101,9 @@ def harmonic_changes(
     sounding_until = -np.inf
     for note in _by_onset(n for n in notes if n.chord is not None):
         if not 0 <= note.chord < len(chords):
-            raise ParameterError(f"note at {note.onset:.3f} s refers to chord {note.chord}, not in 0..{len(chords) - 1}")
+            raise ParameterError(
+                f"note at {note.onset:.3f} s refers to chord {note.chord}, not in 0..{len(chords) - 1}"
+            )
         if current is None or note.onset - sounding_until >= harmony_gap * beat:
             times.append(note.onset)
             current = note.chord

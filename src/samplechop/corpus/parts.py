@@ -229,7 +229,8 @@ def comp(
             if pattern == "sustain":
                 attacks = [seg_start]
                 if reattack:
-                    attacks += [b for b in np.arange(np.ceil(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar) if b > seg_start]
+                    bar_lines = np.arange(np.ceil(seg_start / beats_per_bar) * beats_per_bar, seg_end, beats_per_bar)
+                    attacks += [b for b in bar_lines if b > seg_start]
                 for a, b in zip(attacks, attacks[1:] + [seg_end]):
                     for pitch in pitches:
                         notes.append(BeatNote(a, (b - a) * 0.97, pitch, velocity, voice, role, segment.index))
@@ -239,7 +240,8 @@ def comp(
                 for k, position in enumerate(np.arange(seg_start, seg_end - 1e-9, grid)):
                     pitch = order[k % len(order)]
                     hold = grid * (2.5 if pattern == "arpeggio" else 0.6)
-                    notes.append(BeatNote(float(position), min(hold, seg_end - position), pitch, velocity - (0 if k % 2 == 0 else 10), voice, role, segment.index))
+                    notes.append(BeatNote(float(position), min(hold, seg_end - position), pitch,
+                                          velocity - (0 if k % 2 == 0 else 10), voice, role, segment.index))
         return notes
 
     bars = _bar_pattern(rng, pattern, beats_per_bar)
@@ -307,10 +309,14 @@ def bass_line(
     start, end = span
     notes: list[BeatNote] = []
     centre = low + 10
-    funk_steps = sorted(set([0.0] + [float(s) / 4 for s in rng.choice(np.arange(1, beats_per_bar * 4), size=int(rng.integers(3, 7)), replace=False)]))
-    sync_steps = sorted(set([0.0] + [float(p) for p in rng.choice([0.75, 1.5, 2.0, 2.5, 2.75, 3.5][: beats_per_bar + 2], size=int(rng.integers(2, 4)), replace=False)]))
+    funk_draws = rng.choice(np.arange(1, beats_per_bar * 4), size=int(rng.integers(3, 7)), replace=False)
+    funk_steps = sorted(set([0.0] + [float(s) / 4 for s in funk_draws]))
+    sync_options = [0.75, 1.5, 2.0, 2.5, 2.75, 3.5][: beats_per_bar + 2]
+    sync_draws = rng.choice(sync_options, size=int(rng.integers(2, 4)), replace=False)
+    sync_steps = sorted(set([0.0] + [float(p) for p in sync_draws]))
     # Drawn only for its own kind, so that the other kinds' pieces stay as they were.
-    random_bars = [_random_riff(rng, beats_per_bar) for _ in range(int(rng.integers(1, 3)))] if kind == "random8" else []
+    random_bars = ([_random_riff(rng, beats_per_bar) for _ in range(int(rng.integers(1, 3)))]
+                   if kind == "random8" else [])
     for segment in (s for s in segments if s.end > start and s.start < end):
         seg_start, seg_end = max(segment.start, start), min(segment.end, end)
         root = _nearest(segment.chord.root, centre, low, high)
@@ -335,12 +341,15 @@ def bass_line(
                     t = float(bar_start + position)
                     if not seg_start <= t < seg_end:
                         continue
-                    pitch = root if k == 0 or t == seg_start else int(_pick(rng, [root, root, fifth, root + 12, tones[-1]]))
+                    pitch = (root if k == 0 or t == seg_start
+                             else int(_pick(rng, [root, root, fifth, root + 12, tones[-1]])))
                     ghost = kind == "funk" and k > 0 and rng.random() < 0.25
-                    events.append((t, 0.12 if ghost else float(rng.uniform(0.25, 0.6)), min(pitch, high), 45 if ghost else velocity))
+                    events.append((t, 0.12 if ghost else float(rng.uniform(0.25, 0.6)), min(pitch, high),
+                                   45 if ghost else velocity))
         elif kind == "octave":
             for k, t in enumerate(np.arange(seg_start, seg_end - 1e-9, 0.5)):
-                events.append((float(t), 0.35, root if k % 2 == 0 else min(root + 12, high), velocity - (0 if k % 2 == 0 else 10)))
+                events.append((float(t), 0.35, root if k % 2 == 0 else min(root + 12, high),
+                               velocity - (0 if k % 2 == 0 else 10)))
         elif kind == "walking":
             pitch = root
             for k, t in enumerate(local):
@@ -350,12 +359,14 @@ def bass_line(
                     target = _nearest(following.chord.root, pitch, low, high)
                     pitch = target + int(_pick(rng, [-1, 1, -2]))
                 else:
-                    options = [p for p in range(pitch - 4, pitch + 5) if p % 12 in scale and p != pitch and low <= p <= high]
+                    options = [p for p in range(pitch - 4, pitch + 5)
+                               if p % 12 in scale and p != pitch and low <= p <= high]
                     pitch = int(_pick(rng, options)) if options else root
                 events.append((float(t), 0.9, int(np.clip(pitch, low, high)), velocity - 5 * (k % 2)))
         elif kind == "bossa":
             for bar_start in _bar_starts(seg_start, seg_end, beats_per_bar):
-                for position, length, pitch in ((0.0, 1.4, root), (1.5, 0.45, root), (2.0, 1.4, fifth), (3.5, 0.45, fifth)):
+                for position, length, pitch in ((0.0, 1.4, root), (1.5, 0.45, root),
+                                                (2.0, 1.4, fifth), (3.5, 0.45, fifth)):
                     t = float(bar_start + position)
                     if seg_start <= t < seg_end:
                         events.append((t, length, pitch, velocity))
@@ -380,7 +391,8 @@ def bass_line(
                     if seg_start <= t < seg_end and position < beats_per_bar:
                         events.append((t, length, pitch if events else root, velocity))
         elif kind == "pedal_pulse":
-            events = [(float(t), 0.35, root, velocity - (0 if k % 2 == 0 else 12)) for k, t in enumerate(np.arange(seg_start, seg_end - 1e-9, 0.5))]
+            events = [(float(t), 0.35, root, velocity - (0 if k % 2 == 0 else 12))
+                      for k, t in enumerate(np.arange(seg_start, seg_end - 1e-9, 0.5))]
         else:
             raise KeyError(kind)
         for onset, length, pitch, vel in events:
@@ -391,7 +403,8 @@ def bass_line(
             # Push: the next root an eighth early; drop this chord's notes that overlap it.
             push = following.start - 0.5
             notes = [n for n in notes if not (n.chord == segment.index and n.onset >= push - 1e-9)]
-            notes = [BeatNote(n.onset, min(n.length, push - n.onset), n.pitch, n.velocity, n.voice, n.role, n.chord) if n.chord == segment.index and n.onset + n.length > push else n for n in notes]
+            notes = [BeatNote(n.onset, min(n.length, push - n.onset), n.pitch, n.velocity, n.voice, n.role, n.chord)
+                     if n.chord == segment.index and n.onset + n.length > push else n for n in notes]
             next_root = _nearest(following.chord.root, root, low, high)
             notes.append(BeatNote(push, 0.45, next_root, velocity + 5, voice, "bass", following.index))
     return [n for n in notes if n.length > 0.05]
@@ -411,12 +424,14 @@ def stabs(
     """Horn or orchestra stabs: short chords on chord changes, pushes or a riff."""
     start, end = span
     kind = _pick(rng, ["changes", "push", "riff"])
-    riff = sorted(float(p) / 2 for p in rng.choice(np.arange(0, beats_per_bar * 2), size=int(rng.integers(1, 3)), replace=False))
+    riff = sorted(float(p) / 2
+                  for p in rng.choice(np.arange(0, beats_per_bar * 2), size=int(rng.integers(1, 3)), replace=False))
     length = float(rng.uniform(0.2, 0.6))
     notes: list[BeatNote] = []
     previous = None
     for segment in (s for s in segments if s.end > start and s.start < end):
-        pitches = voice_chord(segment.chord, low=low, high=high, previous=previous, size=int(rng.integers(3, 5)), rng=rng)
+        pitches = voice_chord(segment.chord, low=low, high=high, previous=previous, size=int(rng.integers(3, 5)),
+                              rng=rng)
         previous = pitches
         times: list[float] = []
         if kind == "changes" and segment.start >= start and rng.random() < 0.75:
@@ -425,7 +440,8 @@ def stabs(
             times = [segment.start - 0.5]
         elif kind == "riff":
             for bar_start in _bar_starts(max(segment.start, start), min(segment.end, end), beats_per_bar):
-                times += [bar_start + p for p in riff if max(segment.start, start) <= bar_start + p < min(segment.end, end)]
+                times += [bar_start + p for p in riff
+                          if max(segment.start, start) <= bar_start + p < min(segment.end, end)]
         for t in times:
             for pitch in pitches:
                 notes.append(BeatNote(float(t), length, pitch, velocity, voice, "stab", segment.index))
@@ -517,12 +533,14 @@ def melody(
             segment = segment_at(segments, position)
             strong = abs(position - round(position)) < 1e-6
             if segment is not None and strong:
-                tones = [p for p in range(pitch - 7, pitch + 8) if p % 12 in segment.chord.pitch_classes and low <= p <= high]
+                tones = [p for p in range(pitch - 7, pitch + 8)
+                         if p % 12 in segment.chord.pitch_classes and low <= p <= high]
                 if tones:
                     pitch = int(_pick(rng, tones[: max(1, len(tones))]))
             else:
                 index = int(np.searchsorted(scale_pitches, pitch))
-                index = int(np.clip(index + int(_pick(rng, [-2, -1, -1, 1, 1, 2, 0, 3, -3])), 0, len(scale_pitches) - 1))
+                index = int(np.clip(index + int(_pick(rng, [-2, -1, -1, 1, 1, 2, 0, 3, -3])),
+                                    0, len(scale_pitches) - 1))
                 pitch = scale_pitches[index]
             is_last = k == len(durations) - 1
             hold = duration - min(duration * (1.0 - legato), 0.3)
@@ -530,7 +548,8 @@ def melody(
                 hold = max(hold, float(rng.uniform(1.0, 2.5)))
             hold = min(hold, end - position)
             if hold > 0.05:
-                notes.append(BeatNote(float(position), float(hold), pitch, velocity + int(rng.integers(-10, 8)), voice, "melody"))
+                notes.append(BeatNote(float(position), float(hold), pitch, velocity + int(rng.integers(-10, 8)),
+                                      voice, "melody"))
                 last_off = position + hold
             position += max(duration, hold) if is_last else duration
             if not is_last and rng.random() < 0.1:

@@ -67,7 +67,9 @@ def write_midi(piece: Piece, path: os.PathLike | str) -> None:
     piece_to_midi(piece).write(str(path))
 
 
-def render_midi(midi_path: os.PathLike | str, *, soundfont: os.PathLike | str, sr: int, gain: float = 0.5) -> np.ndarray:
+def render_midi(
+    midi_path: os.PathLike | str, *, soundfont: os.PathLike | str, sr: int, gain: float = 0.5,
+) -> np.ndarray:
     """Render a MIDI file with FluidSynth.
 
     Parameters
@@ -109,11 +111,15 @@ def render_midi(midi_path: os.PathLike | str, *, soundfont: os.PathLike | str, s
             raise AudioError(f"{midi_path}: fluidsynth failed with {Path(soundfont).name}: {message}")
         y, file_sr = soundfile.read(str(wav), dtype="float32", always_2d=True)
     if file_sr != sr or y.shape[0] == 0:
-        raise AudioError(f"{midi_path}: fluidsynth wrote {y.shape[0]} samples at {file_sr} Hz, expected audio at {sr} Hz")
+        raise AudioError(
+            f"{midi_path}: fluidsynth wrote {y.shape[0]} samples at {file_sr} Hz, expected audio at {sr} Hz"
+        )
     return np.ascontiguousarray(y[FLUIDSYNTH_LATENCY:].T)
 
 
-def render_piece(piece: Piece, *, soundfont: os.PathLike | str, sr: int, midi_path: os.PathLike | str | None = None) -> np.ndarray:
+def render_piece(
+    piece: Piece, *, soundfont: os.PathLike | str, sr: int, midi_path: os.PathLike | str | None = None,
+) -> np.ndarray:
     """Write ``piece`` as MIDI (at ``midi_path``, or a temporary file) and render it.
 
     Returns

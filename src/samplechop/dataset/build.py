@@ -20,13 +20,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from ..io import audio
-from ..io.annotations import find_label_file, read_labels
 from ..chop import SILENCE_PEAK
 from ..exceptions import AudioError, DatasetError, ParameterError, SampleChopError
-from ..spectral.features import compute_features
+from ..io import audio
+from ..io.annotations import find_label_file, read_labels
 from ..io.fileio import atomic_path
 from ..io.inputs import collect_audio
+from ..spectral.features import compute_features
 from ..workers import process_pool
 from .store import MANIFEST_NAME, FileEntry, frame_targets, manifest_document, open_dataset, write_manifest
 

@@ -31,8 +31,8 @@ from typing import Sequence
 
 import soundfile as sf
 
-from ..io import audio
 from ..exceptions import OutputError
+from ..io import audio
 from ..io.fileio import atomic_path
 from ..io.riff import chunks_end, is_riff_wave
 

@@ -106,7 +106,8 @@ def build_report(
         "</head>",
         "<body>",
         f"<h1>{escape(title)}</h1>",
-        f'<p class="meta">{escape(", ".join(facts))}. Chopped by samplechop {escape(str(document.get("samplechop", "")))}.</p>',
+        f'<p class="meta">{escape(", ".join(facts))}. '
+        f'Chopped by samplechop {escape(str(document.get("samplechop", "")))}.</p>',
         image,
         "<table>",
         header,

@@ -11,8 +11,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..io import audio
 from ..chop import Chop
+from ..io import audio
 from .describe import FULL_SCALE, levels
 
 __all__ = ["chop_names", "apply_fades", "write_slices"]

@@ -22,9 +22,9 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from ..io.annotations import write_labels
 from ..chop import ChopResult
 from ..exceptions import OutputError
+from ..io.annotations import write_labels
 from ..io.fileio import atomic_write_bytes, atomic_write_text, publish_dir, staging_dir
 from .cue import MARKERS_SUFFIX, write_marker_wav
 from .describe import describe_result
@@ -99,8 +99,8 @@ def output_names(stem: str, formats: Iterable[str]) -> dict[str, str]:
 
 
 def _plot_png(result: ChopResult, title: str) -> bytes:
-    from ..io import audio
     from .. import constants
+    from ..io import audio
     from .plot import render_plot
 
     analysis = result.analysis

@@ -305,7 +305,8 @@ def train_model(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, learning_rate)
     checkpoint = Path(settings.checkpoint) if settings.checkpoint else output.with_name(output.name + ".ckpt")
     run_config = {"data": str(Path(data).resolve()), "architecture": architecture,
-                  "settings": {k: v for k, v in asdict(settings).items() if k not in ("checkpoint", "max_minutes", "threads")}}
+                  "settings": {k: v for k, v in asdict(settings).items()
+                               if k not in ("checkpoint", "max_minutes", "threads")}}
     step, best_score, best_step, best_threshold, stale = 0, -1.0, 0, 0.5, 0
     history: list[dict[str, float]] = []
     if checkpoint.exists():

@@ -43,10 +43,10 @@ from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..io.audio import probe
 from ..chop import MAX_CHOPS, Analysis, ChopSettings
 from ..constants import AUDIO_SUFFIXES
 from ..exceptions import SampleChopError
+from ..io.audio import probe
 from ..model import ChopModel
 from .errors import WebError, http_status
 from .jobs import Analyser

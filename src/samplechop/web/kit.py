@@ -20,11 +20,11 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..io.annotations import LabelWarning, validate_times, write_labels
 from ..chop import MAX_CHOPS, Analysis, ChopResult, ChopSettings, place_chops
 from ..exceptions import AudioError, ParameterError
 from ..export import write_outputs
 from ..export.writer import kit_stem
+from ..io.annotations import LabelWarning, validate_times, write_labels
 
 __all__ = ["KIT_FORMATS", "check_times", "place", "build_kit", "build_labels"]
 
@@ -73,8 +73,9 @@ def build_kit(result: ChopResult, folder: Path) -> Path:
     """Write the kit of ``result`` under a new folder in ``folder``; the zip's path.
 
     The kit is named after the source's file on the server, whose stem is the
-    safe stem of the uploaded name (see :meth:`Session.name_upload`), and the zip holds ``<stem>/<stem>_chop01.wav`` ..., the MPC
-    program, the SFZ, the MIDI file, the manifest and the label file.
+    safe stem of the uploaded name (see :meth:`Session.name_upload`), and the zip
+    holds ``<stem>/<stem>_chop01.wav`` ..., the MPC program, the SFZ, the MIDI
+    file, the manifest and the label file.
     """
     out_dir = folder / f"kit-{secrets.token_hex(8)}"
     kit = write_outputs(result, out_dir, formats=KIT_FORMATS)

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from ..io.audio import AudioInfo
 from ..exceptions import AudioError
+from ..io.audio import AudioInfo
 from ..io.fileio import atomic_path
 
 __all__ = ["write_preview", "preview_channels"]

@@ -32,8 +32,8 @@ from .selection import SpectraCache
 from .settings import WebSettings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..io.audio import AudioInfo
     from ..chop import Analysis
+    from ..io.audio import AudioInfo
 
 __all__ = ["Session", "SessionStore", "display_name", "source_suffix", "STATES", "UPLOAD_STEM"]
 

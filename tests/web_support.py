@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from samplechop.model import DEFAULT_MODEL_PATH, load_model
+from samplechop.model import DEFAULT_MODEL_PATH
 
 pytest.importorskip("fastapi")
 with warnings.catch_warnings():  # starlette asks for httpx2, which PyPI's httpx users lack
@@ -36,18 +36,6 @@ def model_file(folder: Path) -> Path:
     if not DEFAULT_MODEL_PATH.is_file():
         pytest.skip("the shipped model is missing from this checkout")
     return DEFAULT_MODEL_PATH
-
-
-@pytest.fixture(scope="session")
-def web_model_path(tmp_path_factory) -> Path:
-    """Path of the tests' model file."""
-    return model_file(tmp_path_factory.mktemp("web-model"))
-
-
-@pytest.fixture(scope="session")
-def web_model(web_model_path):
-    """The tests' model, loaded."""
-    return load_model(web_model_path)
 
 
 def wait_until_settled(client, token: str, timeout: float = 60.0) -> dict:
@@ -112,7 +100,7 @@ def start_server(model_path, *extra: str) -> tuple[subprocess.Popen, str]:
                 return process, address
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"the server did not start: {stop_server(process)}")
+                raise AssertionError(f"the server did not start: {stop_server(process)}") from None
             time.sleep(0.1)
 
 
