@@ -31,7 +31,13 @@ from samplechop.corpus.styles import STYLES
 from samplechop.exceptions import ParameterError
 from samplechop.io.annotations import read_labels
 
+#: Rendering through FluidSynth: slow (seconds), and skipped where it is not installed.
 needs_fluidsynth = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="fluidsynth is not installed")
+
+
+def renders(test):
+    """Marks a test that renders audio through FluidSynth."""
+    return pytest.mark.slow(needs_fluidsynth(test))
 
 BEAT = 0.5  # seconds (120 BPM)
 #: See test_held_out_style_pieces_compose_as_before_the_random_rhythm_families.
@@ -281,7 +287,7 @@ def tiny_piece() -> Piece:
     return Piece("test", 120.0, BEAT, notes=resolve_overlaps(notes), voices=voices, chords=[C, C, F, F])
 
 
-@needs_fluidsynth
+@renders
 @pytest.mark.parametrize("soundfont", ["TimGM6mb", "FluidR3_GM"])
 def test_rendered_attacks_lie_within_20_ms_of_the_labels(tmp_path, soundfont):
     librosa = pytest.importorskip("librosa")
@@ -299,7 +305,7 @@ def test_rendered_attacks_lie_within_20_ms_of_the_labels(tmp_path, soundfont):
     assert np.all(np.abs(offsets) <= 0.02), offsets
 
 
-@needs_fluidsynth
+@renders
 @pytest.mark.parametrize("sr", [22050, 44100])
 def test_fluidsynth_output_has_no_leading_offset(sr):
     """A note-on at t sounds from t on, within 4 ms (FluidSynth's block latency is removed)."""
@@ -315,7 +321,7 @@ def test_fluidsynth_output_has_no_leading_offset(sr):
         assert 0 <= start - t <= 0.004, (t, start)
 
 
-@needs_fluidsynth
+@renders
 def test_render_corpus_writes_deterministic_pieces_and_skips_done_ones(tmp_path, monkeypatch):
     options = dict(count=2, seed=3, split="train", duration=3.0, sample_rate=22050, chorale_share=0.5, jobs=1,
                    progress=False)
@@ -347,7 +353,7 @@ def test_render_corpus_writes_deterministic_pieces_and_skips_done_ones(tmp_path,
     assert [p.stat().st_mtime_ns for p in first] == stamps
 
 
-@needs_fluidsynth
+@renders
 def test_pieces_do_not_depend_on_count_or_jobs(tmp_path):
     options = dict(seed=8, split="train", duration=2.0, sample_rate=16000, chorale_share=0.0, progress=False)
     serial = render_corpus(tmp_path / "serial", count=1, jobs=1, **options)
@@ -357,7 +363,7 @@ def test_pieces_do_not_depend_on_count_or_jobs(tmp_path):
     assert parallel[1].is_file()
 
 
-@needs_fluidsynth
+@renders
 def test_valid_split_renders_with_the_held_out_soundfont(tmp_path):
     (path,) = render_corpus(tmp_path, count=1, seed=1, split="valid", duration=2.0, sample_rate=16000,
                             chorale_share=0.0, jobs=1, progress=False)

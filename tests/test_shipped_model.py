@@ -7,7 +7,8 @@ import pytest
 from samplechop.evaluate import evaluate, labelled_files
 from samplechop.model import load_model
 
-pytestmark = pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="needs fluidsynth")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(shutil.which("fluidsynth") is None, reason="needs fluidsynth")]
 
 #: The floor: well above the librosa onset baseline (0.25 on the validation corpus);
 #: the shipped model scores 0.65 on this set (the previous one 0.61).

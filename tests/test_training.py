@@ -11,6 +11,9 @@ from samplechop.model import load_model  # noqa: E402
 from samplechop.spectral.features import DEFAULT_FEATURES, SEED_FEATURES  # noqa: E402
 from samplechop.training.train import TrainSettings, train_model  # noqa: E402
 
+#: Training runs PyTorch for seconds a test.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def click_data(tmp_path, click_corpus):
