@@ -5,7 +5,7 @@ styles producers sample (soul, funk, jazz, gospel and ballads, orchestral and
 cinematic, lounge and bossa) composed from MIDI, plus Bach chorales from
 music21's corpus, rendered with FluidSynth through Debian's General MIDI
 soundfonts, made to sound like records, and labelled from the MIDI by the rules
-of ``shared/docs/chop-points.md``.
+of ``docs/chop-points.md``.
 
 Modules (one job each): :mod:`.piece` (data model), :mod:`.labels` (the label
 rules), :mod:`.harmony`, :mod:`.styles`, :mod:`.drums`, :mod:`.parts`,

@@ -1,6 +1,6 @@
 """Chop points of a piece, computed from its notes by the label convention.
 
-The convention (``shared/docs/chop-points.md``) is the law; this module is its
+The convention (``docs/chop-points.md``) is the law; this module is its
 implementation for rendered MIDI. Conventions: times are seconds of the MIDI
 timeline (note-on times as rendered, after humanisation); a chop list is a sorted
 1-D ``np.ndarray`` of floats.

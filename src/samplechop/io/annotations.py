@@ -3,7 +3,7 @@
 Conventions (as in mir_eval): a chop list is a sorted 1-D ``np.ndarray`` of times in
 seconds from the start of the file.
 
-Formats read (see ``shared/docs/chop-points.md``):
+Formats read (see ``docs/chop-points.md``):
 
 * comma-separated times (the original sampleChop format), on one or more lines;
 * one time per line;

@@ -1,7 +1,7 @@
 """Level tests of the waveform: where the level falls away (releases and decays, never
 chop points), and whether a file opens inside a sound.
 
-A chop starts a sound (``shared/docs/chop-points.md``: "releases and decays" are not
+A chop starts a sound (``docs/chop-points.md``: "releases and decays" are not
 chop points), so the level after a chop point is seldom far below the level before
 it. On the 60 pieces of the rendered validation corpus of the model card, the level
 of the 100 ms after a labelled chop point was at most 4.3 dB below that of the 100 ms

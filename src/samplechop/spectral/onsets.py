@@ -1,6 +1,6 @@
 """Onsets in the semitone spectrogram: spectral flux, onset picking, a file's first attack.
 
-Rule 4 of the label convention (``shared/docs/chop-points.md``) makes the first
+Rule 4 of the label convention (``docs/chop-points.md``) makes the first
 attack of a file a chop point, whatever follows. The network sees a file's first
 frames with no music before them and scores that attack unreliably (on the held-out
 validation corpus the previous shipped model missed the first label of 18 files in
