@@ -19,9 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..io import audio
-from ..spectral.levels import PRE_EMPHASIS, pre_emphasis
+from ..spectral.levels import PRE_EMPHASIS, level_change_db, pre_emphasis
 
 __all__ = ["attack_start", "zero_crossing_before", "refine_start", "refined_samples"]
+
 
 def attack_start(
     x: np.ndarray, *, sr: int, block: float = 0.001, span: float = 0.005,
@@ -29,9 +30,10 @@ def attack_start(
 ) -> int:
     """Sample index where the strongest energy rise in ``x`` begins.
 
-    For each block boundary, the energy of the ``span`` seconds after it is compared
-    with the ``span`` seconds before it; the boundary with the largest log ratio is
-    the start of the attack. With ``expected``, a boundary loses one unit of log
+    For each block boundary, the mean power of the ``span`` seconds after it is
+    compared with the ``span`` seconds before it
+    (:func:`samplechop.spectral.levels.level_change_db`, the release rule's test on a
+    finer grid); the boundary with the largest log ratio is the start of the attack. With ``expected``, a boundary loses one unit of log
     ratio per ``falloff`` seconds away from it, so that of two similar attacks the
     nearer one wins, while a much stronger one further off still does.
 
@@ -57,16 +59,11 @@ def attack_start(
     count = x.size // size
     if count < 3:
         return 0
-    energy = np.square(x[: count * size].astype(np.float64)).reshape(count, size).mean(axis=1)
-    width = max(1, int(round(span / block)))
-    cumulative = np.concatenate(([0.0], np.cumsum(energy)))
+    x = np.asarray(x[: count * size], dtype=np.float64)
+    floor = 1e-10 + 1e-4 * float(np.square(x).reshape(count, size).mean(axis=1).max())
     boundaries = np.arange(1, count)
-    after_end = np.minimum(boundaries + width, count)
-    before_start = np.maximum(boundaries - width, 0)
-    after = (cumulative[after_end] - cumulative[boundaries]) / (after_end - boundaries)
-    before = (cumulative[boundaries] - cumulative[before_start]) / (boundaries - before_start)
-    floor = 1e-10 + 1e-4 * float(energy.max())
-    score = np.log((after + floor) / (before + floor))
+    rise_db = level_change_db(x, sr=sr, hop_length=size, n_frames=count, window=span, floor=floor)[1:]
+    score = rise_db * (np.log(10.0) / 10.0)  # natural log units, which the falloff is given in
     if expected is not None:
         score -= np.abs(boundaries * size - expected) / (falloff * sr)
     return int(boundaries[int(np.argmax(score))] * size)

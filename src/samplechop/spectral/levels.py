@@ -25,7 +25,7 @@ RELEASE_WINDOW = 0.1
 
 
 def level_change_db(y: np.ndarray, *, sr: int, hop_length: int, n_frames: int,
-                    window: float = RELEASE_WINDOW) -> np.ndarray:
+                    window: float = RELEASE_WINDOW, floor: float = 1e-10) -> np.ndarray:
     """Level of the ``window`` seconds after each frame against the ``window`` before, in dB.
 
     Parameters
@@ -40,6 +40,8 @@ def level_change_db(y: np.ndarray, *, sr: int, hop_length: int, n_frames: int,
         Number of frames.
     window : float
         Seconds on either side, rounded to whole hops.
+    floor : float > 0
+        Power added to both sides, so that silence compares as level.
 
     Returns
     -------
@@ -64,7 +66,6 @@ def level_change_db(y: np.ndarray, *, sr: int, hop_length: int, n_frames: int,
     after_n = sample_sum[last] - sample_sum[frames]
     before = (energy_sum[frames] - energy_sum[first]) / np.maximum(before_n, 1)
     after = (energy_sum[last] - energy_sum[frames]) / np.maximum(after_n, 1)
-    floor = 1e-10
     change = 10.0 * np.log10((after + floor) / (before + floor))
     change[(before_n == 0) | (after_n == 0)] = 0.0
     return change
