@@ -33,9 +33,10 @@ def attack_start(
     For each block boundary, the mean power of the ``span`` seconds after it is
     compared with the ``span`` seconds before it
     (:func:`samplechop.spectral.levels.level_change_db`, the release rule's test on a
-    finer grid); the boundary with the largest log ratio is the start of the attack. With ``expected``, a boundary loses one unit of log
-    ratio per ``falloff`` seconds away from it, so that of two similar attacks the
-    nearer one wins, while a much stronger one further off still does.
+    finer grid); the boundary with the largest log ratio is the start of the attack.
+    With ``expected``, a boundary loses one unit of log ratio per ``falloff`` seconds
+    away from it, so that of two similar attacks the nearer one wins, while a much
+    stronger one further off still does.
 
     Parameters
     ----------
