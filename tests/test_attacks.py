@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from conftest import analysis_scoring
 from samplechop.chop import Candidates, ChopSettings, analyse, select_chops
 from samplechop.chop.file_start import with_first_attack
 from samplechop.chop.selection import maximal_average_diversification
@@ -70,23 +71,26 @@ def test_diversification_can_be_told_its_first_choice():
         maximal_average_diversification(scores, distances, n=2, lam=0.3, first=3)
 
 
-def test_the_first_attack_is_a_chop_whatever_the_model_scores(tmp_path):
-    import soundfile as sf
-
-    # a quiet pickup note, then loud chords: the pickup is the first attack
+def pickup_scored_by_its_chords(folder):
+    """A quiet pickup note at 0.4 s, then loud chords at 1.0, 2.5 and 4.0 s, analysed
+    with chosen scores: the network scores the chords (0.9, 0.8, 0.7) and not the pickup,
+    which is the first attack."""
     y = notes([(0.4, 392.0, 0.15), (1.0, 131.0, 1.0), (2.5, 175.0, 1.0), (4.0, 147.0, 1.0)], duration=5.5)
-    path = tmp_path / "pickup.wav"
-    sf.write(path, y, SR)
-    analysis = analyse(path)
-    kept = select_chops(analysis, ChopSettings(n=2))
+    activations = np.zeros(1 + y.size // HOP)
+    activations[np.round(np.array([1.0, 2.5, 4.0]) * RATE).astype(int)] = [0.9, 0.8, 0.7]
+    return analysis_scoring(y, activations, folder)
+
+
+def test_the_first_attack_is_a_chop_whatever_the_model_scores(tmp_path):
+    analysis = pickup_scored_by_its_chords(tmp_path)
+    kept = select_chops(analysis, ChopSettings(n=2, threshold=0.5))
     assert abs(kept.chops[0].start - 0.4) <= 0.03 and kept.chops[0].rank == 1
-    assert len(kept.chops) == 2
+    assert len(kept.chops) == 2 and abs(kept.chops[1].start - 1.0) <= 0.03  # and the best-scored chord
     # the first attack is kept even above every threshold, and only by the rule
-    # (the shipped model itself scores this pickup, so the rule shows above every score)
     strict = select_chops(analysis, ChopSettings(n=2, threshold=1.0))
     assert [round(chop.start, 1) for chop in strict.chops] == [0.4]
-    without = select_chops(analysis, ChopSettings(n=2, threshold=1.0, first_attack=False))
-    assert not any(abs(chop.start - 0.4) <= 0.03 for chop in without.chops)
+    without = select_chops(analysis, ChopSettings(n=2, threshold=0.5, first_attack=False))
+    assert [round(chop.start, 1) for chop in without.chops] == [1.0, 2.5]
 
 
 def pinned_time(candidates: Candidates) -> float:
@@ -123,19 +127,15 @@ def test_an_earlier_candidate_of_the_network_is_the_first_attack(tmp_path):
 
 
 def test_the_first_attack_leads_without_diversification_and_in_contiguous_mode(tmp_path):
-    import soundfile as sf
-
     from samplechop.cli import build_parser
     from samplechop.commands.chop import settings_from_args
 
-    y = notes([(0.4, 392.0, 0.15), (1.0, 131.0, 1.0), (2.5, 175.0, 1.0), (4.0, 147.0, 1.0)], duration=5.5)
-    path = tmp_path / "pickup.wav"
-    sf.write(path, y, SR)
-    analysis = analyse(path)
-    plain = select_chops(analysis, ChopSettings(n=2, lam=0.0))
+    analysis = pickup_scored_by_its_chords(tmp_path)  # the pickup scores 0, below every chord
+    plain = select_chops(analysis, ChopSettings(n=2, lam=0.0, threshold=0.5))
     assert abs(plain.chops[0].start - 0.4) <= 0.03 and plain.chops[0].rank == 1
-    contiguous = select_chops(analysis, ChopSettings(n=2, mode="contiguous"))
+    contiguous = select_chops(analysis, ChopSettings(n=2, mode="contiguous", threshold=0.5))
     assert contiguous.chops[0].rank is None and abs(contiguous.chops[1].start - 0.4) <= 0.03
+    path = analysis.info.path
     assert settings_from_args(build_parser().parse_args(["chop", str(path)])).first_attack
     assert not settings_from_args(build_parser().parse_args(["chop", str(path), "--no-first-attack"])).first_attack
 

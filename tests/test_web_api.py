@@ -98,15 +98,60 @@ def test_audio_is_a_wav_of_the_whole_sample(served):
 
 # --- selection ---------------------------------------------------------------------------
 
-def test_select_follows_n_lambda_and_threshold(served):
-    client, _, status = served
+class _ChosenScores:
+    """The web tests' model with the network's scores chosen by the test: ``scores`` at
+    the frames of ``times`` (seconds), 0 elsewhere, and a threshold of its own."""
+
+    def __init__(self, model, times, scores, threshold: float) -> None:
+        self._model, self.threshold = model, threshold
+        self._times, self._scores = np.asarray(times), np.asarray(scores, dtype=np.float32)
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+    def predict(self, features, **kwargs):
+        frame_rate = self._model.features["sr"] / self._model.features["hop_length"]
+        activations = np.zeros(len(features), dtype=np.float32)
+        activations[np.round(self._times * frame_rate).astype(int)] = self._scores
+        return activations
+
+
+#: Peaks of the chosen scores on the demo: every 0.25 s, scored from 0.55 to 0.95 in a
+#: shuffled order; the file's first attack (at 0.09 s) is scored 0.
+CHOSEN_TIMES = np.arange(0.5, 11.51, 0.25)
+CHOSEN_SCORES = 0.55 + 0.4 * (7 * np.arange(CHOSEN_TIMES.size) % CHOSEN_TIMES.size) / (CHOSEN_TIMES.size - 1)
+
+
+@pytest.fixture(scope="module")
+def scored(web_model):
+    """A running app whose model scores the demo as :data:`CHOSEN_SCORES` say (threshold
+    0.5), with the demo uploaded and analysed: (client, status)."""
+    app = create_app(_ChosenScores(web_model, CHOSEN_TIMES, CHOSEN_SCORES, threshold=0.5))
+    with TestClient(app) as client:
+        answer = upload(client, DEMO_NAME, demo_path().read_bytes())
+        assert answer.status_code == 202, answer.text
+        status = wait_until_settled(client, answer.json()["id"])
+        assert status["state"] == "ready", status
+        yield client, status
+
+
+def test_select_follows_n_lambda_and_threshold(scored):
+    client, status = scored
+    assert status["analysis"]["threshold"] == 0.5
     chops = select(client, status, n=16, lam=0.3)["chops"]
     starts = [chop["start"] for chop in chops]
     assert len(chops) == 16 and starts == sorted(starts)
     assert [chop["index"] for chop in chops] == list(range(1, 17))
     assert sorted(chop["rank"] for chop in chops) == list(range(1, 17))
     assert len(select(client, status, n=5)["chops"]) == 5
-    assert select(client, status, n=8, lam=0.0)["chops"] != select(client, status, n=8, lam=1.0)["chops"]
+    # lambda 0 takes the first attack and the best-scored candidates; 1 looks for unlike ones
+    plain = select(client, status, n=8, lam=0.0)["chops"]
+    assert sorted(chop["score"] for chop in plain if chop["rank"] > 1) == pytest.approx(
+        sorted(CHOSEN_SCORES)[-7:], abs=1e-4)
+    assert plain != select(client, status, n=8, lam=1.0)["chops"]
+    some = select(client, status, n=16, threshold=0.9)  # the first attack and the six scored >= 0.9
+    assert len(some["chops"]) == 7 and all(chop["score"] >= 0.9 for chop in some["chops"] if chop["rank"] > 1)
+    assert "found 7 chops of the 16" in some["notes"][0]
     strict = select(client, status, n=16, threshold=1.0)  # only the file's first attack is left
     assert len(strict["chops"]) == 1 and "found 1 chop of the 16" in strict["notes"][0]
 
@@ -141,9 +186,9 @@ def test_select_refuses_a_body_that_is_not_json(served):
 
 def test_snap_moves_a_time_onto_its_attack(served):
     client, _, status = served
-    start = select(client, status, n=4)["chops"][1]["start"]
-    snapped = client.post(url(status, "/snap"), json={"time": start + 0.01}).json()["time"]
-    assert abs(snapped - (start + 0.01)) <= 0.045
+    for start in read_labels(demo_path().with_suffix(".txt")):  # the demo's chop points: note-ons
+        snapped = client.post(url(status, "/snap"), json={"time": start + 0.01}).json()["time"]
+        assert abs(snapped - (start + 0.01)) <= 0.045
     for time_ in (-1.0, 99.0):
         assert client.post(url(status, "/snap"), json={"time": time_}).status_code == 422
 
