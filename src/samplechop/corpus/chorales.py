@@ -27,7 +27,8 @@ from ..exceptions import ParameterError
 from .piece import Note, Piece, Voice, quantise, resolve_overlaps
 from .split import choose_program
 
-__all__ = ["chorale_paths", "load_chorale", "compose_chorale", "chord_root", "ENSEMBLES"]
+__all__ = ["ScoreNote", "Chorale", "chorale_paths", "load_chorale", "beat_chords", "compose_chorale", "chord_root",
+           "ENSEMBLES"]
 
 #: Ensembles: per part (soprano, alto, tenor, bass) a pool of GM programs.
 ENSEMBLES: dict[str, tuple[tuple[int, ...], ...]] = {
@@ -42,7 +43,9 @@ ENSEMBLES: dict[str, tuple[tuple[int, ...], ...]] = {
 
 
 @dataclass(frozen=True)
-class _ScoreNote:
+class ScoreNote:
+    """A note of a score: its part (0 = soprano), onset and end in quarter lengths, MIDI pitch."""
+
     part: int
     onset: float  # quarter lengths
     end: float
@@ -54,7 +57,7 @@ class Chorale:
     """The notes of a four-part chorale in quarter lengths."""
 
     name: str
-    notes: list[_ScoreNote]
+    notes: list[ScoreNote]
     fermatas: list[tuple[float, float]]  # (start, end) of each fermata in the soprano
     beat: float  # quarter lengths per beat
     padding: float  # quarter lengths missing from a pick-up bar
@@ -78,7 +81,7 @@ def load_chorale(path: Path) -> Optional[Chorale]:
     score = corpus.parse(str(path), forceSource=True)  # no pickle cache: safe in parallel
     if len(score.parts) != 4:
         return None
-    notes: list[_ScoreNote] = []
+    notes: list[ScoreNote] = []
     fermatas: list[tuple[float, float]] = []
     for index, part in enumerate(score.parts):
         stripped = list(part.stripTies().flatten().notes)
@@ -88,7 +91,7 @@ def load_chorale(path: Path) -> Optional[Chorale]:
             if end <= onset:
                 continue
             for pitch in element.pitches:
-                notes.append(_ScoreNote(index, onset, end, int(pitch.midi)))
+                notes.append(ScoreNote(index, onset, end, int(pitch.midi)))
         if index == 0:
             for element in part.flatten().notes:
                 if any(isinstance(e, expressions.Fermata) for e in element.expressions):
@@ -123,8 +126,20 @@ def chord_root(pitches: list[int]) -> int:
     return max(classes, key=lambda r: (scores[r], -r))
 
 
-def _chords(chorale: Chorale) -> tuple[list, dict[float, int]]:
-    """Chord identities of the beat sonorities and, per onset, the index of its chord."""
+def beat_chords(chorale: Chorale) -> tuple[list, dict[float, int]]:
+    """Chord identities of the beat sonorities and, per onset, the index of its chord.
+
+    Every sonority that starts on a beat is a chord whose identity is its root
+    (:func:`chord_root`) and pitch-class set; notes starting off the beat belong to
+    the chord of the last beat.
+
+    Returns
+    -------
+    identities : list of (int, frozenset)
+        One per beat sonority, in time order.
+    segment_of : dict of float to int
+        For each onset (quarter lengths), the index of its chord in ``identities``.
+    """
     onsets = sorted({n.onset for n in chorale.notes})
     identities: list = []
     segment_of: dict[float, int] = {}
@@ -171,7 +186,7 @@ def compose_chorale(rng: np.random.Generator, chorale: Chorale, *, split: str) -
             base = base + np.where(q >= at - 1e-9 if onset else q > at + 1e-9, length, 0.0)
         return base
 
-    identities, segment_of = _chords(chorale)
+    identities, segment_of = beat_chords(chorale)
     ensemble = list(ENSEMBLES)[int(rng.integers(len(ENSEMBLES)))]
     programs = [choose_program(rng, pool, split) for pool in ENSEMBLES[ensemble]]
     voices = [
