@@ -60,11 +60,37 @@ def test_checkpoint_from_before_the_precision_option_resumes(tmp_path, click_dat
     settings = dict(batch_size=2, excerpt=2.0, eval_every=2, patience=10, seed=3, checkpoint=str(checkpoint))
     train_model(click_data, tmp_path / "m.npz", TrainSettings(steps=4, **settings), log=lambda m: None)
     state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    del state["config"]["settings"]["precision"]  # as written before the option existed
+    del state["config"]["settings"]["precision"]  # as written before the options existed
+    del state["config"]["settings"]["start_share"]
     torch.save(state, checkpoint)
     messages = []
     report = train_model(click_data, tmp_path / "m.npz", TrainSettings(steps=4, **settings), log=messages.append)
     assert report.steps == 4 and any("resumed" in m for m in messages)
+
+
+@pytest.mark.parametrize("share, expected", [(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)])
+def test_a_share_of_excerpts_starts_at_the_first_frame(click_data, share, expected):
+    from samplechop.dataset.store import open_dataset
+    from samplechop.training.train import _ExcerptSampler
+
+    dataset = open_dataset(click_data)
+    size = dataset.feature_size
+    sampler = _ExcerptSampler(dataset, frames=40, batch_size=1, pitch_shift=0, eq_db=0.0, mean=np.zeros(size),
+                              std=np.ones(size), rng=np.random.default_rng(0), start_share=share)
+    first_frames = {entry.source: np.asarray(dataset.arrays(entry)[0][0], dtype=np.float32)
+                    for entry in dataset.split("train")}
+    starts = 0
+    for _ in range(400):
+        x, _, _ = sampler.batch()
+        starts += any(np.array_equal(x[0, 0].numpy(), first) for first in first_frames.values())
+    assert abs(starts / 400 - expected) <= 0.08
+
+
+def test_bad_start_share_is_refused():
+    from samplechop.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="--start-share"):
+        TrainSettings(start_share=1.5).validate()
 
 
 def test_unknown_precision_is_refused():

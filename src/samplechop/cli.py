@@ -148,6 +148,9 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--eq-db", type=_number, default=6.0,
                         help="random level, tilt and bell EQ of the spectrogram, each up to +-this many "
                              "dB, 0 for none (default 6)")
+    parser.add_argument("--start-share", type=_number, default=0.0,
+                        help="share of training excerpts that start at their file's first frame, where chop "
+                             "sees every file start (default 0: every excerpt at a random frame)")
     parser.add_argument("--eval-every", type=int, default=250, help="steps between validations (default 250)")
     parser.add_argument("--patience", type=int, default=6,
                         help="validations without improvement before stopping (default 6)")

@@ -22,7 +22,7 @@ def run_train(args: argparse.Namespace, *, progress: bool = False) -> int:
         arch=args.arch, init=args.init, steps=args.steps, batch_size=args.batch_size,
         excerpt=args.excerpt, lr=args.lr, pitch_shift=args.pitch_shift, eq_db=args.eq_db, eval_every=args.eval_every,
         patience=args.patience, seed=args.seed, threads=args.threads, checkpoint=args.checkpoint,
-        max_minutes=args.max_minutes, precision=args.precision,
+        max_minutes=args.max_minutes, precision=args.precision, start_share=args.start_share,
     )
     report = train_model(args.data, args.output, settings, progress=progress,
                          log=lambda message: print(message, file=sys.stderr))

@@ -55,6 +55,7 @@ class TrainSettings:
     checkpoint: Optional[str] = None
     max_minutes: Optional[float] = None
     precision: str = "float32"
+    start_share: float = 0.0
 
     def validate(self) -> "TrainSettings":
         if self.steps < 1:
@@ -71,6 +72,8 @@ class TrainSettings:
             raise ParameterError(f"--eq-db must be between 0 and 24, got {self.eq_db}")
         if self.eval_every < 1 or self.patience < 1 or self.threads < 1:
             raise ParameterError("--eval-every, --patience and --threads must be >= 1")
+        if not 0.0 <= self.start_share <= 1.0:
+            raise ParameterError(f"--start-share must be between 0 and 1, got {self.start_share}")
         if self.precision not in TRAINING_PRECISIONS:
             raise ParameterError(
                 f"--precision must be one of {', '.join(TRAINING_PRECISIONS)}, got {self.precision!r}")
@@ -108,10 +111,17 @@ def normalisation(dataset: Dataset, *, max_frames: int = 400_000, seed: int = 0)
 
 
 class _ExcerptSampler:
-    """Random excerpts (features, targets, mask) of the training files."""
+    """Random excerpts (features, targets, mask) of the training files.
+
+    An excerpt starts at a random frame of its file, or, with probability
+    ``start_share``, at the file's first frame: there the network sees what ``chop``
+    sees at the start of every file (nothing before it, and the file's first attack
+    labelled by rule 4), which excerpts from a random frame almost never show it.
+    """
 
     def __init__(self, dataset: Dataset, *, frames: int, batch_size: int, pitch_shift: int,
-                 eq_db: float, mean: np.ndarray, std: np.ndarray, rng: np.random.Generator) -> None:
+                 eq_db: float, mean: np.ndarray, std: np.ndarray, rng: np.random.Generator,
+                 start_share: float = 0.0) -> None:
         self.dataset = dataset
         self.entries = dataset.split("train")
         if not self.entries:
@@ -125,6 +135,7 @@ class _ExcerptSampler:
         self.eq_db = eq_db if spectral else 0.0
         self.mean, self.std = mean, std
         self.rng = rng
+        self.start_share = start_share
 
     def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         size = self.dataset.feature_size
@@ -136,6 +147,8 @@ class _ExcerptSampler:
             features, targets = self.dataset.arrays(self.entries[choice])
             length = features.shape[0]
             start = int(self.rng.integers(0, max(1, length - self.frames + 1)))
+            if self.start_share and self.rng.random() < self.start_share:
+                start = 0
             stop = min(length, start + self.frames)
             chunk = np.asarray(features[start:stop], dtype=np.float32)
             shift = int(self.rng.integers(-self.pitch_shift, self.pitch_shift + 1)) if self.pitch_shift else 0
@@ -290,7 +303,7 @@ def train_model(
     frames = max(8, int(round(settings.excerpt * dataset.frame_rate)))
     sampler = _ExcerptSampler(dataset, frames=frames, batch_size=settings.batch_size,
                               pitch_shift=settings.pitch_shift, eq_db=settings.eq_db, mean=mean, std=std,
-                              rng=rng)
+                              rng=rng, start_share=settings.start_share)
     positives = sum(entry.positives for entry in train_entries)
     negatives = sum(entry.frames for entry in train_entries) - positives
     pos_weight = torch.tensor(math.sqrt(max(negatives, 1) / max(positives, 1)))
@@ -316,6 +329,7 @@ def train_model(
             raise ModelError(f"{checkpoint}: corrupt checkpoint ({error}); delete it to start afresh") from None
         saved = state.get("config") or {}
         saved.get("settings", {}).setdefault("precision", "float32")  # checkpoints from before --precision
+        saved.get("settings", {}).setdefault("start_share", 0.0)  # and from before --start-share
         if saved != run_config:
             raise ModelError(f"{checkpoint}: checkpoint of another run; delete it or pass --checkpoint")
         network.load_state_dict(state["network"])
