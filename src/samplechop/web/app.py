@@ -97,7 +97,7 @@ class TimesBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     times: list[float] = Field(max_length=MAX_CHOPS)
-    lam: float = 0.3
+    lam: float = ChopSettings.lam
     threshold: Optional[float] = None
 
 

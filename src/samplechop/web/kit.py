@@ -52,7 +52,7 @@ def check_times(times: Sequence[float], *, duration: float) -> np.ndarray:
         return validate_times(times, path="chop times", duration=duration)
 
 
-def place(analysis: Analysis, times: Sequence[float], *, lam: float = 0.3,
+def place(analysis: Analysis, times: Sequence[float], *, lam: float = ChopSettings.lam,
           threshold: Optional[float] = None) -> ChopResult:
     """Cut an analysed file exactly at chop times chosen on the page.
 
