@@ -1,11 +1,8 @@
-"""The real-recording criteria of the default-model issue, shared by the benchmarks.
+"""Criteria for chops of unlabelled real recordings, shared by the benchmarks.
 
 - An **attack** is an onset that librosa detects in the original audio
   (``onset.onset_detect`` on the mono mix at the file's rate, hop 256, backtracked
   to the start of each attack); a chop "starts on an attack" within 30 ms of one.
-- On rendered music the exact times of every note-on are known (the piece's
-  ``.mid``): a chop more than 30 ms from all of them cuts into sounding notes with
-  nothing starting, the exact form of "mid-note" (``note_onsets``).
 - A chop is flagged **"level does not rise"** when the RMS of the 20 ms before its
   start is at least that of the 20 ms after it: the benchmark's crude test for a
   mid-note cut (it also flags soft entries over a sustained sound).
@@ -13,12 +10,9 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-__all__ = ["ONSET_WINDOW", "mono_mix", "detected_onsets", "note_onsets", "near_onset", "level_does_not_rise",
+__all__ = ["ONSET_WINDOW", "mono_mix", "detected_onsets", "near_onset", "level_does_not_rise",
            "rise_db"]
 
 #: Seconds within which a chop counts as starting on a detected onset.
@@ -38,23 +32,6 @@ def detected_onsets(mono: np.ndarray, sr: int) -> np.ndarray:
     import librosa
 
     return librosa.onset.onset_detect(y=mono, sr=sr, hop_length=256, backtrack=True, units="time")
-
-
-def note_onsets(audio_path: Path) -> np.ndarray | None:
-    """Every note-on of a rendered piece in seconds of its excerpt (sorted), from the
-    ``.mid`` and ``.meta.json`` beside it; None when they are missing. Wow moves the
-    audio by at most 1 ms against these times (see ``samplechop.corpus.effects``)."""
-    midi_path = audio_path.with_suffix(".mid")
-    meta_path = audio_path.with_suffix(".meta.json")
-    if not (midi_path.exists() and meta_path.exists()):
-        return None
-    import pretty_midi
-
-    meta = json.loads(meta_path.read_text())
-    midi = pretty_midi.PrettyMIDI(str(midi_path))
-    times = np.array(sorted(note.start for part in midi.instruments for note in part.notes))
-    times = times - float(meta.get("crop_start", 0.0))
-    return times[(times >= 0) & (times < float(meta["duration"]))]
 
 
 def near_onset(times: np.ndarray, onsets: np.ndarray, window: float = ONSET_WINDOW) -> np.ndarray:

@@ -31,13 +31,8 @@ from samplechop.io.annotations import find_label_file, read_labels
 from samplechop.io.audio import load_analysis
 from samplechop.scoring import f_measure, top_n_times
 from samplechop.spectral.features import DEFAULT_FEATURES, compute_features
+from samplechop.spectral.onsets import band_rise
 from samplechop.training.train import _shift_bins
-
-
-def onset_curve(features: np.ndarray) -> np.ndarray:
-    """Half-wave rectified spectral flux of a log spectrogram."""
-    flux = np.maximum(np.diff(features, axis=0, prepend=features[:1]), 0).sum(axis=1)
-    return flux
 
 
 def main() -> None:
@@ -56,7 +51,7 @@ def main() -> None:
         y, _ = load_analysis(path)
         y = y / np.abs(y).max()
         base = compute_features(y, DEFAULT_FEATURES)
-        f_original.append(f_measure(labels, top_n_times(onset_curve(base), n=labels.size, frame_rate=fps))[0])
+        f_original.append(f_measure(labels, top_n_times(band_rise(base), n=labels.size, frame_rate=fps))[0])
         for k in (-3, -2, -1, 1, 2, 3):
             start = time.perf_counter()
             shifted_audio = librosa.effects.pitch_shift(y, sr=sr, n_steps=k)
@@ -69,7 +64,7 @@ def main() -> None:
             a, b, c = by_audio[:, cover], by_bins[:, cover], base[:, cover]
             correlations.append(np.corrcoef(a.ravel(), b.ravel())[0, 1])
             reproduced.append(1 - np.abs(b - a).mean() / np.abs(c - a).mean())
-            f_shifted.append(f_measure(labels, top_n_times(onset_curve(by_audio), n=labels.size,
+            f_shifted.append(f_measure(labels, top_n_times(band_rise(by_audio), n=labels.size,
                                                            frame_rate=fps))[0])
     count = len(files) * 6
     print(f"{len(files)} files x 6 shifts")

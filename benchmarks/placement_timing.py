@@ -35,11 +35,12 @@ def main() -> None:
     args = parser.parse_args()
 
     from samplechop.chop import MAX_CHOPS, ChopSettings, analyse, select_chops
-    from samplechop.chop.placement import PRE_EMPHASIS, refine_start
+    from samplechop.chop.placement import refine_start
     from samplechop.evaluate import labelled_files
     from samplechop.io import audio
     from samplechop.model import load_model
     from samplechop.scoring import f_measure
+    from samplechop.spectral.levels import PRE_EMPHASIS
 
     model = load_model(args.model)
     items = labelled_files([args.corpus], log=lambda message: None)
