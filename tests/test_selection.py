@@ -99,3 +99,17 @@ def test_refine_looks_for_the_attack_in_the_pre_emphasised_signal():
                 misses[emphasis] += not (onset - int(0.008 * sr) <= start <= onset + int(0.001 * sr))
     assert misses[0.97] == 0
     assert misses[0.0] >= 20, misses  # the search in the plain signal loses most of them
+
+
+def test_every_public_name_of_the_chop_package_resolves():
+    import importlib
+
+    import samplechop.chop as chop
+
+    assert sorted(chop.__all__) == sorted(chop._WHERE)
+    for name in chop.__all__:
+        value = getattr(chop, name)
+        home = importlib.import_module(value.__module__) if hasattr(value, "__module__") else None
+        assert home is None or home.__name__.startswith("samplechop.chop") or name == "Stage", name
+    with pytest.raises(AttributeError):
+        chop.no_such_name  # noqa: B018

@@ -15,7 +15,15 @@ Writing the kit is :mod:`samplechop.export`'s.
 """
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what the names are, for type checkers and editors
+    from .analysis import LONG_FILE, SILENCE_PEAK, Analysis, analyse
+    from .candidates import Candidates
+    from .cut import Chop
+    from .pipeline import ChopResult, Stage, candidate_stages, find_candidates, place_chops, select_chops
+    from .selection import candidate_spectra
+    from .settings import MAX_CHOPS, MODES, ChopSettings
 
 #: Where each public name lives. Loaded on first use, so that the command line
 #: reads :class:`ChopSettings` without importing numpy and the model.
@@ -29,7 +37,9 @@ _WHERE = {
     "ChopSettings": "settings", "MAX_CHOPS": "settings", "MODES": "settings",
 }
 
-__all__ = list(_WHERE)
+__all__ = ["Analysis", "analyse", "SILENCE_PEAK", "LONG_FILE", "Candidates", "Chop", "ChopResult", "Stage",
+           "candidate_stages", "find_candidates", "select_chops", "place_chops", "candidate_spectra", "ChopSettings",
+           "MAX_CHOPS", "MODES"]
 
 
 def __getattr__(name: str) -> Any:

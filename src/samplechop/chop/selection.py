@@ -1,7 +1,7 @@
 """Maximal Average Diversification: choose chops that are probable and unalike.
 
 The final chops are picked greedily from the candidates: the first is the most
-probable (or one given: the chopper gives the file's first attack); each next one
+probable (or one given: the pinned candidate, the file's first attack); each next one
 maximises
 
     (1 - lam) * score + lam * mean distance to the chops already chosen,

@@ -272,7 +272,7 @@ def low_band_spectrogram(
 ) -> np.ndarray:
     """The lowest ``low_bins`` bands of :func:`log_spectrogram` from its longer window.
 
-    Separate so that a caller holding the one-FFT spectrogram (the chopper, which
+    Separate so that a caller holding the one-FFT spectrogram (the chop analysis, which
     needs it for attacks) replaces its low bands without a second short STFT.
 
     Returns

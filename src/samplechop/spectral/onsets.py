@@ -4,7 +4,7 @@ Rule 4 of the label convention (``docs/chop-points.md``) makes the first
 attack of a file a chop point, whatever follows. The network sees a file's first
 frames with no music before them and scores that attack unreliably (on the held-out
 validation corpus the previous shipped model missed the first label of 18 files in
-60), so the chopper finds it here and always keeps it (:func:`first_attack`).
+60), so the pipeline finds it here and always keeps it (:func:`first_attack`).
 
 The detector is the usual one of the field, as librosa documents it for
 ``onset.onset_detect``: the onset strength is the mean over bands of the rise in
