@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from samplechop.io.annotations import write_labels
+from samplechop.model import DEFAULT_MODEL_PATH
 
 
 def analysis_scoring(y: np.ndarray, activations: np.ndarray, folder: Path, *, sr: int = 22050):
@@ -118,3 +119,11 @@ def web_model(web_model_path):
     from samplechop.model import load_model
 
     return load_model(web_model_path)
+
+
+@pytest.fixture(scope="session")
+def model_path(tmp_path_factory) -> Path:
+    """The shipped model (the export tests chop with it)."""
+    if not DEFAULT_MODEL_PATH.is_file():
+        pytest.skip("the shipped model is missing from this checkout")
+    return DEFAULT_MODEL_PATH

@@ -17,20 +17,12 @@ import pytest
 import soundfile as sf
 
 from conftest import chord_track, click_track
+from file_readers import riff_chunks, sfz_sections
 from samplechop.cli import main
-from samplechop.model import DEFAULT_MODEL_PATH
 
 SOURCE_NAME = "Ünïcödé – 東京 sample"
 CHOPS = 6
 PITCH_CLASSES = {"C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"}
-
-
-@pytest.fixture(scope="session")
-def model_path(tmp_path_factory) -> Path:
-    """The shipped model."""
-    if not DEFAULT_MODEL_PATH.is_file():
-        pytest.skip("the shipped model is missing from this checkout")
-    return DEFAULT_MODEL_PATH
 
 
 @pytest.fixture(scope="module")
@@ -93,25 +85,8 @@ def test_xpm_is_a_drum_program_whose_pads_play_the_wavs(kit):
         assert all(not (layer.findtext("SampleName") or "") for layer in layers[1:])
 
 
-def _sfz_sections(text: str):
-    """(header, {opcode: value}) in file order: a small SFZ reader, one opcode per token
-    except `sample`, whose value runs to the end of its line."""
-    text = re.sub(r"//[^\n]*", "", text)
-    sections = []
-    for header, body in re.findall(r"<(\w+)>([^<]*)", text):
-        opcodes = {}
-        for line in body.splitlines():
-            line = line.strip()
-            if line.startswith("sample="):
-                opcodes["sample"] = line[len("sample="):]
-            else:
-                opcodes.update(token.split("=", 1) for token in line.split())
-        sections.append((header, opcodes))
-    return sections
-
-
 def test_sfz_has_one_region_per_chop_on_consecutive_keys(kit):
-    sections = _sfz_sections(_file(kit, ".sfz").read_text(encoding="utf-8"))
+    sections = sfz_sections(_file(kit, ".sfz").read_text(encoding="utf-8"))
     assert ("global", {"loop_mode": "one_shot"}) in sections
     regions = [opcodes for header, opcodes in sections if header == "region"]
     assert [r["sample"] for r in regions] == [c["file"] for c in kit["doc"]["chops"]]
@@ -119,22 +94,9 @@ def test_sfz_has_one_region_per_chop_on_consecutive_keys(kit):
     assert all((kit["dir"] / r["sample"]).is_file() for r in regions)
 
 
-def _riff_chunks(data: bytes):
-    """Top-level chunks of a RIFF/WAVE file as (id, payload), checking sizes and padding."""
-    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
-    assert struct.unpack("<I", data[4:8])[0] == len(data) - 8
-    chunks, position = [], 12
-    while position < len(data):
-        chunk_id, size = struct.unpack("<4sI", data[position:position + 8])
-        chunks.append((chunk_id, data[position + 8:position + 8 + size]))
-        position += 8 + size + (size & 1)
-    assert position == len(data)
-    return chunks
-
-
 def test_markers_wav_has_a_cue_point_and_label_at_each_chop(kit):
     path = _file(kit, "_markers.wav")
-    chunks = dict(_riff_chunks(path.read_bytes()))
+    chunks = dict(riff_chunks(path.read_bytes()))
     cue = chunks[b"cue "]
     (count,) = struct.unpack("<I", cue[:4])
     assert count == CHOPS and len(cue) == 4 + 24 * count

@@ -9,7 +9,6 @@ import soundfile as sf
 from conftest import click_track
 from samplechop.cli import main
 from samplechop.export.names import MAX_STEM_BYTES, WINDOWS_RESERVED, safe_stem
-from test_export_formats import model_path  # noqa: F401  (the session's model fixture)
 
 FORBIDDEN = set('<>:"/\\|?*') | {chr(c) for c in range(32)} | {"\x7f"}
 

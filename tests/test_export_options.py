@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 
 from conftest import click_track
+from file_readers import riff_chunks, sfz_sections
 from samplechop.chop import Candidates, Chop, ChopResult, ChopSettings
 from samplechop.cli import main
 from samplechop.exceptions import ParameterError
@@ -20,7 +21,6 @@ from samplechop.export.keys import chop_notes, note_name, pad_label, parse_note
 from samplechop.export.midi import build_midi
 from samplechop.export.writer import write_kit
 from samplechop.io import audio
-from test_export_formats import _riff_chunks, _sfz_sections, model_path  # noqa: F401
 
 
 def test_parse_formats():
@@ -86,7 +86,7 @@ def test_chops_beyond_the_keyboard_are_left_off_the_keyed_formats(tmp_path):
     starts = [int(s) for s in np.arange(0.1, 5.0, 0.45) * 22050]
     kit = write_kit(_result(path, starts), tmp_path / "out", formats="xpm,sfz,midi", start_note=120)
     assert len(starts) == 11 and "only chops 1-8 of 11" in kit.notes[0]
-    regions = [o for header, o in _sfz_sections((kit.folder / "long.sfz").read_text()) if header == "region"]
+    regions = [o for header, o in sfz_sections((kit.folder / "long.sfz").read_text()) if header == "region"]
     assert [int(r["key"]) for r in regions] == list(range(120, 128))
     program = ET.parse(kit.folder / "long.xpm").getroot().find("Program")
     named = [i.findtext("Layers/Layer/SampleName") for i in program.findall("Instruments/Instrument")]
@@ -110,7 +110,7 @@ def test_markers_wav_keeps_the_samples_and_pads_odd_chunks(tmp_path, subtype, dt
     y = click_track([0.1, 0.3], duration=0.5)[:10001]  # odd number of 8-bit mono bytes
     sf.write(source, y, 22050, subtype=subtype)
     target = write_marker_wav(audio.probe(source), [0, 2205, 10000], ["a", "bc", "def"], tmp_path / "m.wav")
-    chunks = dict(_riff_chunks(target.read_bytes()))
+    chunks = dict(riff_chunks(target.read_bytes()))
     assert struct.unpack("<I", chunks[b"cue "][:4])[0] == 3
     np.testing.assert_array_equal(sf.read(target, dtype=dtype)[0], sf.read(source, dtype=dtype)[0])
     assert sf.info(target).subtype == subtype

@@ -1,4 +1,4 @@
-"""Attacks in the semitone spectrogram, and the file's first attack kept as a chop."""
+"""Onsets in the spectrogram, the opens-inside-a-sound test, and the file's first attack kept as a chop."""
 
 import numpy as np
 import pytest
