@@ -5,7 +5,7 @@ Run by hand, on a set that ``real_labelled_set.py`` built:
     python benchmarks/real_labelled.py SET_DIR [--model PATH] [--json OUT.json]
 
 For each recording (``<stem>.wav`` with ``<stem>.txt``, every chop point, and
-``<stem>.changes.txt``, the harmonic changes), as the real-records issue measures:
+``<stem>.changes.txt``, the harmonic changes):
 
 - **recall of the harmonic changes** within 50 ms with N = 1.5 x their count (a
   chopper may also take phrase starts), pooled over the set: changes found / changes;

@@ -21,7 +21,7 @@ files beside it:
   chorales of the corpus do, :func:`samplechop.corpus.chorales.beat_chords`); rules
   2 and 3 find no rest in these legato scores; rule 4 adds the first note.
 - ``<stem>.changes.txt``: the harmonic changes alone (rule 1), which
-  ``real_labelled.py`` measures recall of, as the real-records issue's target does.
+  ``real_labelled.py`` measures recall of.
 
 Offsets: Bach10's note times come from beats tapped by hand and interpolated
 between them, so they may lead or lag the sound. The script measures, over all
