@@ -55,6 +55,6 @@ MAX_INPUT_SAMPLE_RATE = 192000
 #: Arithmetic of the network in training (``samplechop train --precision``):
 #: ``float32``, or ``bfloat16`` under PyTorch's CPU autocast (weights, gradients and
 #: the optimiser stay float32; validation runs in float32). On a CPU with native
-#: bfloat16 (AMX or AVX-512 BF16) the network's passes take 0.64 of the time
+#: bfloat16 (AMX or AVX-512 BF16) the network's passes take 0.62 of the time
 #: (docs/benchmarks.md, "Training in bfloat16").
 TRAINING_PRECISIONS = ("float32", "bfloat16")
