@@ -135,6 +135,22 @@ def test_tiny_end_to_end_build_train_finetune_evaluate(tmp_path, click_corpus, c
     table = json.loads(report.read_text())
     assert set(table["mean_f"]) == {"model", "onsets", "beats"}
     assert len(table["files"]) == 2  # round(0.15 * 12) held out
+    # the model between the two: its weights mixed, its provenance recorded, its threshold set
+    from samplechop.exceptions import ModelError
+    from samplechop.training.interpolate import interpolate_models
+
+    base, tuned_model = load_model(model), load_model(tuned)
+    for alpha in (0.0, 0.5, 1.0):
+        mixed = interpolate_models(model, tuned, alpha=alpha, output=tmp_path / f"mix{alpha}.npz", data=data)
+        for name, value in mixed.params.items():
+            np.testing.assert_allclose(value, (1 - alpha) * base.params[name] + alpha * tuned_model.params[name],
+                                       rtol=1e-6, atol=1e-7)
+        assert mixed.training["interpolated"]["alpha"] == alpha and 0.0 < mixed.threshold < 1.0
+        assert mixed.onnx is not None  # runs in onnxruntime like any shipped model
+    half = load_model(tmp_path / "mix0.5.npz")
+    assert half.predict(np.zeros((50, half.input_mean.size), np.float32)).shape == (50,)
+    with pytest.raises(ModelError, match="alpha"):
+        interpolate_models(model, tuned, alpha=1.5, output=tmp_path / "bad.npz")
 
 
 def test_equalising_the_features_equals_the_spectrogram_of_equalised_audio():
