@@ -36,6 +36,10 @@ class Candidates:
     pinned : np.ndarray [shape=(m,), dtype=bool]
         Candidates that selection takes first whatever their score (the file's first
         attack).
+
+    Selection weighs the model's scores as they are: no stage re-weights them (the
+    one that did, an onset preference, was measured and removed), so the record
+    keeps no selection score of its own.
     """
 
     times: np.ndarray

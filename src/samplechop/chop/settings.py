@@ -64,7 +64,7 @@ class ChopSettings:
     n: int = 16
     lam: float = 0.3
     threshold: Optional[float] = None
-    min_length: float = MERGE_WINDOW
+    min_length: float = MERGE_WINDOW  # chop points closer than this count as one (docs/chop-points.md)
     max_length: Optional[float] = None
     max_candidates: Optional[int] = None
     mode: str = "chops"
