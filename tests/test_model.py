@@ -50,6 +50,32 @@ def test_bad_model_files(tmp_path):
         load_model(tmp_path / "broken.npz")
 
 
+@pytest.mark.parametrize("damage", ["nan weights", "inf weight", "nan mean", "threshold"])
+def test_a_model_with_non_finite_weights_is_refused(tmp_path, damage, capsys):
+    from samplechop.cli import main
+
+    torch.manual_seed(0)
+    params = export_params(build_network(seed_architecture(), 1))
+    mean, threshold = np.zeros(1), 0.5
+    if damage == "nan weights":
+        params = {name: np.full_like(value, np.nan) for name, value in params.items()}
+    elif damage == "inf weight":
+        params["head.weight"][0, 0] = np.inf
+    elif damage == "nan mean":
+        mean = np.array([np.nan])
+    else:
+        threshold = float("nan")
+    path = tmp_path / "damaged.npz"
+    save_model(path, features=SEED_FEATURES, architecture=seed_architecture(), params=params, input_mean=mean,
+               input_std=np.ones(1), threshold=threshold)
+    with pytest.raises(ModelError, match="unusable model"):
+        load_model(path)
+    # the command line refuses it in one line, with the model's exit code, before any audio is read
+    code = main(["chop", "--demo", "--dry-run", "--model", str(path)])
+    err = capsys.readouterr().err
+    assert code == 4 and "unusable model" in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
 def test_shipped_model_loads():
     model = load_model()
     assert model.features == DEFAULT_FEATURES

@@ -190,7 +190,8 @@ def load_model(path: os.PathLike | str | None = None) -> ChopModel:
     Raises
     ------
     ModelError
-        When the file is missing, not a samplechop model, or inconsistent.
+        When the file is missing, not a samplechop model, inconsistent, or holds
+        weights that are NaN or infinite (as a training run on corrupt data can write).
     """
     path = Path(path) if path is not None else DEFAULT_MODEL_PATH
     if not path.is_file():
@@ -222,5 +223,11 @@ def load_model(path: os.PathLike | str | None = None) -> ChopModel:
         )
     except KeyError as error:
         raise ModelError(f"{path}: model file lacks {error}") from None
+    broken = [name for name, value in [*model.params.items(), ("input.mean", model.input_mean),
+                                       ("input.std", model.input_std)] if not np.all(np.isfinite(value))]
+    if broken or not 0.0 <= model.threshold <= 1.0:
+        what = f"{len(broken)} weight array(s) with NaN or infinity ({broken[0]}...)" if broken else \
+            f"threshold {model.threshold} outside [0, 1]"
+        raise ModelError(f"{path}: unusable model: {what}")
     model.predict(np.zeros((8, input_mean.size), dtype=np.float32))  # weights fit the architecture
     return model
