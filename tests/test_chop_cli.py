@@ -270,3 +270,24 @@ def test_a_failing_write_names_the_output(tmp_path, monkeypatch):
     with pytest.raises(OutputError, match="labels.txt: cannot be written .No space left"):
         fileio.atomic_write_text(tmp_path / "labels.txt", "1.0\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_absurd_float_levels_chop_silently_into_strict_json(tmp_path, capsys):
+    import warnings
+
+    y = stab_track([0.5, 1.5, 2.5], CHORDS[:3], sr=22050, duration=4.0).astype(np.float32) * np.float32(1e30)
+    path = tmp_path / "huge.wav"
+    sf.write(path, y, 22050, subtype="FLOAT")
+
+    def strict(text: str):
+        def refuse(constant):
+            raise AssertionError(f"non-finite number {constant} in JSON")
+        return json.loads(text, parse_constant=refuse)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning may reach the user
+        code, stdout, stderr = _run(["chop", path, "-n", 3, "-o", tmp_path / "out", "--json"], capsys)
+    assert code == 0 and stderr.strip() == "", stderr
+    chops = strict(stdout)["files"][0]["chops"]
+    assert all(chop["peak_db"] > 590 and chop["rms_db"] > 570 for chop in chops)  # 1e30 is +600 dBFS
+    strict((tmp_path / "out" / "huge" / "huge.chops.json").read_text())

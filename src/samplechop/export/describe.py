@@ -251,9 +251,14 @@ def levels(data: np.ndarray, *, full_scale: float = 1.0) -> tuple[float, float]:
     x = np.asarray(data)
     if x.size == 0:
         return FLOOR_DB, FLOOR_DB
-    peak = max(float(x.max()), -float(x.min())) / full_scale
+    largest = max(float(x.max()), -float(x.min()))
+    peak = largest / full_scale
     flat = x.reshape(-1).astype(np.float32)  # a float32 dot product: fast, and exact to 1e-6
-    rms = math.sqrt(max(float(np.dot(flat, flat)), 0.0) / x.size) / full_scale
+    if largest > 1.0:  # samples above 1 (a float file's absurd levels) are scaled to 1 before squaring
+        np.divide(flat, np.float32(largest), out=flat)
+    else:
+        largest = 1.0
+    rms = largest * math.sqrt(max(float(np.dot(flat, flat)), 0.0) / x.size) / full_scale
 
     def to_db(value: float) -> float:
         if value <= 0:
