@@ -175,3 +175,56 @@ def test_eq_db_out_of_range_is_refused(value):
 
     with pytest.raises(ParameterError, match="--eq-db"):
         TrainSettings(eq_db=value).validate()
+
+
+def _damaged_copy(click_data, tmp_path, damage: str):
+    """A copy of the click data set with one kind of damage; the path of what is damaged."""
+    import json
+    import shutil
+
+    data = tmp_path / f"damaged-{damage}"
+    shutil.copytree(click_data, data)
+    manifest_path = data / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    shard = manifest["shards"][0]["name"]
+    features_path = data / f"{shard}.features.npy"
+    if damage == "nan":
+        features = np.load(features_path)
+        features[5:9] = np.nan
+        np.save(features_path, features)
+        return data, features_path
+    if damage == "empty shard":
+        features_path.write_bytes(b"")
+        return data, features_path
+    entry = manifest["files"][0]
+    if damage == "negative offset":
+        entry["offset"] = -40
+    else:  # "huge entry"
+        entry["frames"] = 10**9
+    manifest_path.write_text(json.dumps(manifest))
+    return data, manifest_path
+
+
+@pytest.mark.parametrize("damage", ["nan", "empty shard", "negative offset", "huge entry"])
+def test_a_damaged_data_set_is_refused_naming_the_file(click_data, tmp_path, capsys, damage):
+    from samplechop.cli import main
+
+    data, damaged = _damaged_copy(click_data, tmp_path, damage)
+    code = main(["train", str(data), "-o", str(tmp_path / "m.npz"), "--steps", "30", "--batch-size", "4",
+                 "--excerpt", "4", "--eval-every", "30", "--progress", "off"])
+    err = capsys.readouterr().err
+    assert code == 5, err
+    last = err.strip().splitlines()[-1]
+    assert damaged.name in last and "Traceback" not in err and "unexpected error" not in err
+    assert not (tmp_path / "m.npz").exists()
+
+
+def test_training_that_diverges_stops_with_one_line(click_data, tmp_path, capsys):
+    from samplechop.cli import main
+
+    model = tmp_path / "m.npz"
+    code = main(["train", str(click_data), "-o", str(model), "--steps", "40", "--batch-size", "4", "--excerpt", "4",
+                 "--eval-every", "40", "--lr", "0.9", "--progress", "off"])
+    err = capsys.readouterr().err
+    assert code == 4 and "training diverged at step" in err.strip().splitlines()[-1], err
+    assert not model.exists()  # no model of NaN weights

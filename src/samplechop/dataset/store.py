@@ -111,11 +111,14 @@ class Dataset:
         """Memory-mapped (features, targets) of a shard, checked against the manifest."""
         if name not in self._cache:
             base = self.path / name
-            try:
-                features = np.load(f"{base}.features.npy", mmap_mode="r")
-                targets = np.load(f"{base}.targets.npy", mmap_mode="r")
-            except (OSError, ValueError) as error:
-                raise DatasetError(f"{base}.*.npy: corrupt or missing shard ({error})") from None
+            arrays = []
+            for part in ("features", "targets"):
+                try:
+                    arrays.append(np.load(f"{base}.{part}.npy", mmap_mode="r"))
+                except (OSError, ValueError, EOFError) as error:
+                    reason = str(error) or type(error).__name__
+                    raise DatasetError(f"{base}.{part}.npy: corrupt, empty or missing shard ({reason})") from None
+            features, targets = arrays
             expected = self.shards.get(name)
             if (features.ndim != 2 or features.shape[1] != self.feature_size
                     or features.shape[0] != expected or targets.shape != (expected,)):
@@ -196,6 +199,13 @@ def open_dataset(path: os.PathLike | str) -> Dataset:
             raise ValueError("wrong format tag")
         files = [FileEntry(**entry) for entry in document["files"]]
         shards = {shard["name"]: int(shard["frames"]) for shard in document["shards"]}
+        for entry in files:
+            if entry.shard not in shards:
+                raise ValueError(f"{entry.source} is in shard {entry.shard!r}, which the manifest does not list")
+            if not (0 <= int(entry.offset) and 0 <= int(entry.frames)
+                    and int(entry.offset) + int(entry.frames) <= shards[entry.shard]):
+                raise ValueError(f"{entry.source}: frames {entry.offset} to {entry.offset + entry.frames} lie "
+                                 f"outside its shard of {shards[entry.shard]} frames")
         return Dataset(
             path=folder,
             features=dict(document["features"]),

@@ -94,6 +94,16 @@ class TrainReport:
     history: list[dict[str, float]]
 
 
+def _finite(features: np.ndarray, dataset: Dataset, entry) -> np.ndarray:
+    """``features`` (float32), or a :class:`DatasetError` naming the shard and the source
+    when they hold NaN or infinity (a damaged shard must not train a model of NaN)."""
+    features = np.asarray(features, dtype=np.float32)
+    if not np.all(np.isfinite(features)):
+        raise DatasetError(f"{dataset.path / entry.shard}.features.npy: NaN or infinity in the features of "
+                           f"{entry.source}; rebuild the data set")
+    return features
+
+
 def normalisation(dataset: Dataset, *, max_frames: int = 400_000, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature mean and standard deviation over (a sample of) the training frames."""
     rng = np.random.default_rng(seed)
@@ -105,7 +115,7 @@ def normalisation(dataset: Dataset, *, max_frames: int = 400_000, seed: int = 0)
         features, _ = dataset.arrays(entry)
         take = max(1, int(entry.frames * share))
         index = np.sort(rng.choice(entry.frames, size=min(take, entry.frames), replace=False))
-        parts.append(np.asarray(features[index], dtype=np.float32))
+        parts.append(_finite(features[index], dataset, entry))
     sample = np.concatenate(parts)
     return sample.mean(axis=0), np.maximum(sample.std(axis=0), 1e-3)
 
@@ -150,7 +160,7 @@ class _ExcerptSampler:
             if self.start_share and self.rng.random() < self.start_share:
                 start = 0
             stop = min(length, start + self.frames)
-            chunk = np.asarray(features[start:stop], dtype=np.float32)
+            chunk = _finite(features[start:stop], self.dataset, self.entries[choice])
             shift = int(self.rng.integers(-self.pitch_shift, self.pitch_shift + 1)) if self.pitch_shift else 0
             if shift:
                 chunk = _shift_bins(chunk, shift)
@@ -201,7 +211,7 @@ def _validate(network: torch.nn.Module, dataset: Dataset, split: str, mean: np.n
     peak_values, peak_hits, label_total = [], [], 0
     with torch.no_grad():
         for entry, features, _ in dataset.iter_arrays(split):
-            x = (np.asarray(features, dtype=np.float32) - mean) / std
+            x = (_finite(features, dataset, entry) - mean) / std
             activations = torch.sigmoid(network(torch.from_numpy(x)[None]))[0].numpy()
             labels = np.asarray(entry.labels)
             estimated = top_n_times(activations, n=labels.size, frame_rate=dataset.frame_rate)
@@ -368,6 +378,9 @@ def train_model(
             logits = network(x)
         loss = (F.binary_cross_entropy_with_logits(logits.float(), y, pos_weight=pos_weight, reduction="none")
                 * mask).sum() / mask.sum()
+        if not torch.isfinite(loss):
+            raise ModelError(f"training diverged at step {step + 1}: the loss is {loss.item()}; "
+                             f"no model written beyond the best so far (try a lower --lr)")
         optimizer.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(network.parameters(), 5.0)
