@@ -130,3 +130,21 @@ def test_dataset_build_command(tmp_path, click_corpus, capsys):
     code = main(["dataset", "build", str(click_corpus), "-o", str(tmp_path / "d"), "--jobs", "1"])
     out = capsys.readouterr().out
     assert code == 0 and "built 12 file(s)" in out and "frames/s" in out
+
+
+def test_the_split_holds_among_the_files_that_were_built(tmp_path):
+    src = tmp_path / "src"
+    rng = np.random.default_rng(5)
+    paths = []
+    for index in range(4):
+        times = np.sort(rng.uniform(0.5, 5.5, 5))
+        paths.append(write_labelled(src, f"clip{index}", click_track(times, seed=index), times))
+    hashes = [build_module.file_sha256(path) for path in paths]
+    drawn = build_module.split_of(hashes, valid_share=0.25, seed=0)
+    held_out = paths[drawn.index("valid")]
+    held_out.with_suffix(".txt").write_text("100.0\n")  # a label past the end: the file is unusable
+    report = build_dataset([src], tmp_path / "data", features=DEFAULT_FEATURES, valid_share=0.25, jobs=1,
+                           log=lambda m: None)
+    assert len(report.failed) == 1 and held_out.stem in report.failed[0]
+    dataset = open_dataset(tmp_path / "data")
+    assert len(dataset.split("valid")) == 1 and len(dataset.split("train")) == 2  # round(0.25 * 3) held out

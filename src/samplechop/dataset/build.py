@@ -305,7 +305,16 @@ def build_dataset(
             bar.close()
     if not entries:
         raise DatasetError(f"{folder}: no usable labelled audio among the sources")
-    if not (folder / MANIFEST_NAME).exists():
+    # The split drawn before the files were read may have held out files that then
+    # proved unusable: draw it again among the new files that were built, so that
+    # --valid-share holds for what the data set contains.
+    built_new = sorted({entry.sha256 for entry in entries if entry.sha256 in {t.sha256 for t in new}})
+    redrawn = dict(zip(built_new, split_of(built_new, valid_share=valid_share, seed=seed)))
+    changed = False
+    for entry in entries:
+        if entry.sha256 in redrawn and entry.split != redrawn[entry.sha256]:
+            entry.split, changed = redrawn[entry.sha256], True
+    if changed or not (folder / MANIFEST_NAME).exists():
         write_manifest(folder, manifest_document(features=features, label_width=label_width,
                                                  frame_rate=frame_rate, shards=shards, files=entries))
     report.seconds = time.perf_counter() - started
