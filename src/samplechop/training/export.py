@@ -9,7 +9,7 @@ import torch
 
 from ..exceptions import ModelError
 
-__all__ = ["onnx_graph"]
+__all__ = ["onnx_graph", "params_graph"]
 
 
 def onnx_graph(network: torch.nn.Module, n_features: int) -> bytes:
@@ -33,6 +33,16 @@ def onnx_graph(network: torch.nn.Module, n_features: int) -> bytes:
     return buffer.getvalue()
 
 
+def params_graph(architecture, params, n_features: int) -> bytes:
+    """The ONNX graph of a network given by its architecture and weights (as a model
+    file stores them)."""
+    from .networks import build_network
+
+    network = build_network(architecture, n_features)
+    network.load_state_dict({name: torch.from_numpy(value) for name, value in params.items()})
+    return onnx_graph(network, n_features)
+
+
 def add_onnx_graph(path) -> None:
     """Rewrite a model file with its ONNX graph (for model files written without one).
 
@@ -41,14 +51,11 @@ def add_onnx_graph(path) -> None:
     import numpy as np
 
     from ..model import load_model, save_model
-    from .networks import build_network
 
     model = load_model(path)
-    network = build_network(model.architecture, model.input_mean.size)
-    network.load_state_dict({name: torch.from_numpy(value) for name, value in model.params.items()})
     save_model(path, features=model.features, architecture=model.architecture, params=model.params,
                input_mean=model.input_mean, input_std=np.asarray(model.input_std), threshold=model.threshold,
-               training=model.training, onnx=onnx_graph(network, model.input_mean.size))
+               training=model.training, onnx=params_graph(model.architecture, model.params, model.input_mean.size))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,9 +21,8 @@ import numpy as np
 
 from ..exceptions import ModelError
 from ..model import ChopModel, load_model, save_model
-from ..scoring import top_n_times
-from .export import add_onnx_graph
-from .train import _candidate_threshold
+from .export import params_graph
+from .train import _candidate_threshold, peak_hits
 
 __all__ = ["interpolate_models", "validation_threshold"]
 
@@ -36,14 +35,11 @@ def validation_threshold(model: ChopModel, data: os.PathLike | str) -> float:
     dataset = open_dataset(data)
     values, hits, label_total = [], [], 0
     for entry, features, _ in dataset.iter_arrays("valid"):
-        activations = model.predict(np.asarray(features, dtype=np.float32))
         labels = np.asarray(entry.labels)
-        peaks = top_n_times(activations, n=10**6, frame_rate=dataset.frame_rate)
-        values.append(activations[np.round(peaks * dataset.frame_rate).astype(int)])
-        near = np.zeros(peaks.size, dtype=bool)
-        if labels.size and peaks.size:
-            near = np.abs(peaks[:, None] - labels[None, :]).min(axis=1) <= 0.05
-        hits.append(near)
+        peak_values, peak_near = peak_hits(model.predict(np.asarray(features, dtype=np.float32)), labels,
+                                           frame_rate=dataset.frame_rate)
+        values.append(peak_values)
+        hits.append(peak_near)
         label_total += labels.size
     if not values:
         raise ModelError(f"{data}: no validation files to choose a threshold on")
@@ -86,19 +82,17 @@ def interpolate_models(base: os.PathLike | str, tuned: os.PathLike | str, *, alp
     params = {name: ((1.0 - alpha) * a.params[name] + alpha * b.params[name]).astype(np.float32) for name in a.params}
     training = {"interpolated": {"base": str(base), "tuned": str(tuned), "alpha": alpha,
                                  "base_training": a.training, "tuned_training": b.training}}
-    threshold = (1.0 - alpha) * a.threshold + alpha * b.threshold
-    save_model(output, features=a.features, architecture=a.architecture, params=params, input_mean=a.input_mean,
-               input_std=a.input_std, threshold=threshold, training=training)
-    add_onnx_graph(output)
-    model = load_model(output)
+    graph = params_graph(a.architecture, params, a.input_mean.size)
+    model = ChopModel(features=a.features, architecture=a.architecture, params=params, input_mean=a.input_mean,
+                      input_std=a.input_std, threshold=(1.0 - alpha) * a.threshold + alpha * b.threshold,
+                      training=training, onnx=graph)
     if data is not None:
         model.threshold = validation_threshold(model, data)
         training["threshold_from"] = str(data)
-        save_model(output, features=model.features, architecture=model.architecture, params=model.params,
-                   input_mean=model.input_mean, input_std=model.input_std, threshold=model.threshold,
-                   training=training, onnx=model.onnx)
-        model = load_model(output)
-    return model
+    save_model(output, features=model.features, architecture=model.architecture, params=params,
+               input_mean=model.input_mean, input_std=model.input_std, threshold=model.threshold,
+               training=training, onnx=graph)
+    return load_model(output)
 
 
 def main() -> None:  # pragma: no cover - a thin command line over interpolate_models

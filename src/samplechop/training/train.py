@@ -208,7 +208,7 @@ def _validate(network: torch.nn.Module, dataset: Dataset, split: str, mean: np.n
     """Mean F at 50 ms with N = labelled count, and the threshold of best F on all peaks."""
     network.eval()
     scores = []
-    peak_values, peak_hits, label_total = [], [], 0
+    all_values, all_hits, label_total = [], [], 0
     with torch.no_grad():
         for entry, features, _ in dataset.iter_arrays(split):
             x = (_finite(features, dataset, entry) - mean) / std
@@ -216,19 +216,31 @@ def _validate(network: torch.nn.Module, dataset: Dataset, split: str, mean: np.n
             labels = np.asarray(entry.labels)
             estimated = top_n_times(activations, n=labels.size, frame_rate=dataset.frame_rate)
             scores.append(f_measure(labels, estimated)[0])
-            # Every peak with whether it hits a label, to choose a default threshold.
-            candidates = top_n_times(activations, n=10**6, frame_rate=dataset.frame_rate)
-            values = activations[np.round(candidates * dataset.frame_rate).astype(int)]
-            hits = np.zeros(candidates.size, dtype=bool)
-            if labels.size and candidates.size:
-                distance = np.abs(candidates[:, None] - labels[None, :])
-                hits = distance.min(axis=1) <= 0.05
-            peak_values.append(values)
-            peak_hits.append(hits)
+            values, hits = peak_hits(activations, labels, frame_rate=dataset.frame_rate)
+            all_values.append(values)
+            all_hits.append(hits)
             label_total += labels.size
     network.train()
-    threshold = _candidate_threshold(np.concatenate(peak_values), np.concatenate(peak_hits), label_total)
+    threshold = _candidate_threshold(np.concatenate(all_values), np.concatenate(all_hits), label_total)
     return float(np.mean(scores)) if scores else 0.0, threshold
+
+
+def peak_hits(activations: np.ndarray, labels: np.ndarray, *, frame_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    """Every peak of a file's scores and whether a label lies within 50 ms of it: what
+    the candidate threshold is chosen from (:func:`_candidate_threshold`).
+
+    Returns
+    -------
+    values : np.ndarray [shape=(peaks,)]
+        The score of each peak.
+    hits : np.ndarray [shape=(peaks,), dtype=bool]
+    """
+    candidates = top_n_times(activations, n=10**6, frame_rate=frame_rate)
+    values = activations[np.round(candidates * frame_rate).astype(int)]
+    hits = np.zeros(candidates.size, dtype=bool)
+    if labels.size and candidates.size:
+        hits = np.abs(candidates[:, None] - labels[None, :]).min(axis=1) <= 0.05
+    return values, hits
 
 
 def _candidate_threshold(values: np.ndarray, hits: np.ndarray, label_total: int, *, keep: float = 0.95) -> float:
