@@ -308,7 +308,8 @@ def build_dataset(
     # The split drawn before the files were read may have held out files that then
     # proved unusable: draw it again among the new files that were built, so that
     # --valid-share holds for what the data set contains.
-    built_new = sorted({entry.sha256 for entry in entries if entry.sha256 in {t.sha256 for t in new}})
+    new_hashes = {task.sha256 for task in new}
+    built_new = sorted({entry.sha256 for entry in entries if entry.sha256 in new_hashes})
     redrawn = dict(zip(built_new, split_of(built_new, valid_share=valid_share, seed=seed)))
     changed = False
     for entry in entries:
