@@ -11,6 +11,10 @@ import soundfile as sf
 from samplechop.io.annotations import write_labels
 from samplechop.model import DEFAULT_MODEL_PATH
 
+#: Stab times (s) and their chords (MIDI notes) of the test tracks made by :func:`stab_track`.
+STABS = [0.5, 1.7, 2.9, 4.1, 5.3, 6.5]
+CHORDS = [(60, 64, 67), (65, 69, 72), (62, 65, 69), (67, 71, 74), (57, 60, 64), (64, 68, 71)]
+
 
 def analysis_scoring(y: np.ndarray, activations: np.ndarray, folder: Path, *, sr: int = 22050):
     """The real analysis of ``y`` (written to ``folder``), with the model's scores

@@ -9,13 +9,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import analysis_scoring, chord_track, stab_track
+from conftest import CHORDS, STABS, analysis_scoring, chord_track, stab_track
 from samplechop.chop import ChopSettings, select_chops
 from samplechop.cli import main
 from samplechop.scoring import f_measure
-
-STABS = [0.5, 1.7, 2.9, 4.1, 5.3, 6.5]
-CHORDS = [(60, 64, 67), (65, 69, 72), (62, 65, 69), (67, 71, 74), (57, 60, 64), (64, 68, 71)]
 
 
 @pytest.fixture
@@ -160,8 +157,8 @@ def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
     files["empty"].write_bytes(b"")
     truncated = tmp_path / "truncated.wav"
     sf.write(truncated, stab_track(STABS, CHORDS, sr=22050, duration=8.0), 22050, subtype="PCM_16")
-    truncated.write_bytes(truncated.read_bytes()[:60000])
-    files["truncated"] = truncated
+    truncated.write_bytes(truncated.read_bytes()[:20000])
+    files["truncated to 0.4 s"] = truncated
     files["silence"] = tmp_path / "silence.wav"
     sf.write(files["silence"], np.zeros(22050 * 3), 22050)
     files["too short"] = tmp_path / "short.wav"
@@ -175,8 +172,9 @@ def _bad_inputs(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.mark.parametrize("case, message", [
     ("missing", "file not found"), ("folder without audio", "holds no audio files"),
-    ("not audio", "not a readable audio file"), ("empty", "file is empty"), ("truncated", "truncated"),
-    ("silence", "silent"), ("too short", "shorter than the shortest sample chopped"), ("nan", "NaN or infinite"),
+    ("not audio", "not a readable audio file"), ("empty", "file is empty"),
+    ("truncated to 0.4 s", "shorter than the shortest sample chopped"),
+    ("silence", "silent"), ("too short", "shorter than the shortest sample chopped"), ("nan", "NaN, infinite"),
 ])
 def test_bad_input_files(tmp_path, capsys, case, message):
     path = _bad_inputs(tmp_path)[case]

@@ -15,6 +15,7 @@ from typing import Callable, Optional, Sequence
 
 from . import __version__
 from .chop.settings import MODES, ChopSettings
+from .console import printable
 from .constants import TRAINING_PRECISIONS
 from .exceptions import SampleChopError
 
@@ -306,7 +307,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     try:
         return int(handler(args))
     except SampleChopError as error:
-        print(f"samplechop: error: {error}", file=sys.stderr)
+        print(f"samplechop: error: {printable(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("samplechop: interrupted; nothing half-written was left behind", file=sys.stderr)
@@ -314,7 +315,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except Exception as error:  # an unexpected failure: one line, unless --debug
         if args.debug:
             raise
-        print(f"samplechop: unexpected error: {type(error).__name__}: {error} "
+        print(f"samplechop: unexpected error: {type(error).__name__}: {printable(str(error))} "
               "(run with --debug for details)", file=sys.stderr)
         return 1
 

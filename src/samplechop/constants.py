@@ -47,6 +47,10 @@ EVAL_WINDOW = 0.05
 #: Audio file suffixes that the tool reads (libsndfile through soundfile).
 AUDIO_SUFFIXES = (".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga", ".mp3")
 
+#: Longest audio read (seconds, 3 hours), checked against the header before decoding
+#: and again while decoding: a small compressed file that claims or decodes to more is
+#: refused before its samples fill memory (a decompression bomb).
+MAX_INPUT_SECONDS = 3 * 3600
 #: Sample rates accepted on input (Hz).
 MIN_INPUT_SAMPLE_RATE = 8000
 MAX_INPUT_SAMPLE_RATE = 192000

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..chop import ChopResult, ChopSettings, analyse, select_chops
+from ..console import display_path, printable
 from ..exceptions import AudioError, OutputError, ParameterError, SampleChopError
 from ..export import output_dir_for
 from ..export.formats import DEFAULT_FORMATS, check_dependencies, parse_formats
@@ -16,11 +17,12 @@ from ..export.keys import DEFAULT_START_NOTE, parse_note
 from ..export.manifest import manifest
 from ..export.slices import chop_names
 from ..export.writer import Kit, check_output, kit_stem, write_kit
+from ..io.audio import AudioInfo
 from ..io.inputs import collect_audio
 from ..io.resources import demo_path
 from ..model import load_model
 
-__all__ = ["run_chop", "settings_from_args", "output_options_from_args", "format_table"]
+__all__ = ["run_chop", "damage_warning", "settings_from_args", "output_options_from_args", "format_table"]
 
 
 def settings_from_args(args: argparse.Namespace) -> ChopSettings:
@@ -69,7 +71,7 @@ def _clock(seconds: float) -> str:
 
 def format_table(result: ChopResult) -> str:
     """A plain-text table of a file's chops: number, start, length, score, rank."""
-    lines = [f"{result.info.path}: {sum(c.rank is not None for c in result.chops)} chops"
+    lines = [f"{display_path(result.info.path)}: {sum(c.rank is not None for c in result.chops)} chops"
              f" ({result.info.duration:.1f} s, {result.info.sr} Hz, {result.info.channels} ch)"]
     lines.append(f"  {'#':>3}  {'start':>9}  {'length':>7}  {'score':>5}  {'rank':>4}")
     for chop in result.chops:
@@ -77,8 +79,13 @@ def format_table(result: ChopResult) -> str:
         score = "-" if chop.rank is None else f"{chop.score:.2f}"
         lines.append(f"  {chop.index:>3}  {_clock(chop.start):>9}  {chop.length:>7.3f}  {score:>5}  {rank:>4}")
     for note in result.notes:
-        lines.append(f"  note: {note}")
+        lines.append(f"  note: {printable(note)}")
     return "\n".join(lines)
+
+
+def damage_warning(info: AudioInfo) -> str:
+    """The one line that tells what was wrong with a file that was chopped anyway."""
+    return printable(f"{info.path}: {'; '.join(info.damage)}; chopped what could be read")
 
 
 def _check_output_folder(out_dir: Path) -> None:
@@ -98,10 +105,10 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
     out_dir = Path(args.output)
     if not args.dry_run:
         _check_output_folder(out_dir)
-    files, problems = collect_audio(inputs)
+    files, problems = collect_audio(inputs, skip=[out_dir])
     failures: list[SampleChopError] = list(problems)
     for problem in problems:
-        print(f"samplechop: error: {problem}", file=sys.stderr)
+        print(f"samplechop: error: {printable(str(problem))}", file=sys.stderr)
     model = load_model(args.model) if files else None
     documents: list[dict[str, Any]] = []
     kit_owner: dict[Path, Path] = {}
@@ -118,20 +125,22 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
                 documents.append(_document(result, kit, path, start_note=start_note))
         except SampleChopError as error:
             failures.append(error)
-            print(f"samplechop: error: {error}", file=sys.stderr)
+            print(f"samplechop: error: {printable(str(error))}", file=sys.stderr)
         else:
+            if result.info.damage:
+                print(f"samplechop: warning: {damage_warning(result.info)}", file=sys.stderr)
             if not args.json:
                 print(format_table(result))
                 if kit is not None:
                     print(_written(kit, len(result.chops)))
                     for remark in kit.notes:
-                        print(f"  note: {remark}")
+                        print(f"  note: {printable(remark)}")
         if bar is not None:
             bar.update(1)
     if bar is not None:
         bar.close()
     if args.json:
-        json.dump({"files": documents, "failed": [str(error) for error in failures]},
+        json.dump({"files": documents, "failed": [printable(str(error)) for error in failures]},
                   sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     if failures:
@@ -140,7 +149,7 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
             print(f"samplechop: {total - len(failures)} of {total} inputs chopped; "
                   f"{len(failures)} failed:", file=sys.stderr)
             for error in failures:
-                print(f"  - {error}", file=sys.stderr)
+                print(f"  - {printable(str(error))}", file=sys.stderr)
         return failures[0].exit_code
     return 0
 
@@ -153,14 +162,14 @@ def _document(result: ChopResult, kit: Optional[Kit], path: Path, *, start_note:
             document["notes"] = list(document.get("notes", [])) + kit.notes
     else:
         document = manifest(result, chop_names(kit_stem(path), len(result.chops)), start_note=start_note)
-    document["output"] = str(kit.folder) if kit else None
+    document["output"] = display_path(kit.folder) if kit else None
     return document
 
 
 def _written(kit: Kit, count: int) -> str:
     """One line naming what a kit holds besides its WAV chops."""
     others = [name for name in kit.document.get("outputs", {}).values() if name in kit.files]
-    return f"  wrote {count} WAV files, {', '.join(others)} to {kit.folder}"
+    return f"  wrote {count} WAV files, {', '.join(others)} to {display_path(kit.folder)}"
 
 
 def _chop_one(

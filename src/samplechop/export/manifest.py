@@ -15,6 +15,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from .. import __version__
 from ..chop import ChopResult
+from ..console import display_path
 from .describe import Description, describe_result
 from .keys import DEFAULT_START_NOTE, chop_notes, pad_label
 
@@ -51,13 +52,14 @@ def manifest(
     document: dict[str, Any] = {
         "samplechop": __version__,
         "source": {
-            "path": str(info.path),
+            "path": display_path(info.path),
             "sample_rate": info.sr,
             "channels": info.channels,
             "frames": info.frames,
             "duration": round(info.duration, 6),
             "format": info.format,
             "subtype": info.subtype,
+            "damage": list(info.damage),
             "tempo": description.tempo,
             "key": description.key,
             "key_strength": description.key_strength,
@@ -74,7 +76,7 @@ def manifest(
             "refine": settings.refine,
             "release_db": settings.release_db,
             "first_attack": settings.first_attack,
-            "model": str(result.model_path) if result.model_path else None,
+            "model": display_path(result.model_path) if result.model_path else None,
             "start_note": start_note,
         },
         "found": sum(1 for chop in result.chops if chop.rank is not None),

@@ -6,7 +6,8 @@ Linux alike:
 
 * Unicode is normalised to NFC (macOS hands out decomposed names; NFC is what the
   other systems and zip archives expect); letters of any script are kept;
-* the characters Windows forbids (``< > : " / \\ | ? *``) and control characters
+* the characters Windows forbids (``< > : " / \\ | ? *``), control characters and
+  the bytes of a name that is not UTF-8 (which Python holds as lone surrogates)
   become ``_``;
 * leading dots (hidden files on Unix) and leading or trailing spaces and trailing dots
   (which Windows drops silently) are removed;
@@ -41,7 +42,7 @@ WINDOWS_RESERVED = frozenset(
     + [f"LPT{digit}" for digit in "123456789\u00b9\u00b2\u00b3"]
 )
 
-_FORBIDDEN = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_FORBIDDEN = re.compile("[<>:\"/\\\\|?*\x00-\x1f\x7f\ud800-\udfff]")
 
 #: Bytes of the hash suffix (``-`` and 8 hex digits) added to shortened stems.
 _HASH_CHARS = 8

@@ -15,7 +15,8 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
@@ -24,8 +25,9 @@ import soundfile as sf
 
 from .. import constants
 from ..exceptions import AudioError, OutputError
+from .containers import container_problems
+from .decoder_log import decoder_output
 from .fileio import atomic_path
-from .riff import is_riff_wave, riff_chunks
 
 __all__ = [
     "AudioInfo",
@@ -56,6 +58,21 @@ _LOSSY = ("float32", "PCM_24")
 #: Frames read per block when streaming the analysis signal.
 _BLOCK_FRAMES = 1 << 18
 
+#: Most samples (frames times channels) read per block: a file of many channels is
+#: read in fewer frames at a time, so that a block stays within 64 MB.
+_BLOCK_SAMPLES = 1 << 24
+
+#: Frames read per block from a compressed stream: smaller, so that when the stream
+#: breaks off, no more than this is lost before the break.
+_COMPRESSED_BLOCK_FRAMES = 1 << 15
+
+#: Frames read per block from a stream whose header lacks its length: libsndfile
+#: fails the read that reaches its end, and what that read decoded is lost.
+_UNKNOWN_LENGTH_BLOCK_FRAMES = 1 << 12
+
+#: Containers of plain samples (libsndfile's format names).
+_UNCOMPRESSED = ("WAV", "WAVEX", "AIFF", "RF64", "W64", "CAF", "AU", "RAW")
+
 #: Chops up to this many bytes of samples (about 95 s of 16-bit stereo at 44.1 kHz) are
 #: encoded in memory and written in one go (see :func:`write_wav`); longer ones are
 #: written by libsndfile directly, where its fsync costs little beside the writing and
@@ -79,6 +96,12 @@ class AudioInfo:
         Container (``"WAV"``, ``"FLAC"``, ...).
     subtype : str
         Stored sample format (``"PCM_16"``, ``"FLOAT"``, ``"VORBIS"``, ...).
+    damage : tuple of str
+        Faults of a file that is read anyway (a wrong header size, a stream that ends
+        early, damaged MP3 frames), one phrase each; empty for a sound file.
+    length_known : bool
+        Whether the header gave ``frames``. A streamed FLAC's header does not: its
+        length was counted by decoding it.
     """
 
     path: Path
@@ -87,6 +110,8 @@ class AudioInfo:
     frames: int
     format: str
     subtype: str
+    damage: tuple[str, ...] = ()
+    length_known: bool = True
 
     @property
     def duration(self) -> float:
@@ -107,28 +132,29 @@ def output_subtype(info: AudioInfo) -> str:
 def probe(path: os.PathLike | str) -> AudioInfo:
     """Read an audio file's header and check that it can be used.
 
+    A header that libsndfile reads despite faults (wrong sizes, a truncated ``data``
+    chunk, an MP3 decoder's complaints) is not refused: the faults are listed in
+    :attr:`AudioInfo.damage`. A header without the length (a streamed FLAC) has the
+    length counted by decoding, without keeping the samples.
+
     Raises
     ------
     AudioError
-        When the file is missing, empty, not audio, or its sample rate or length is
-        out of range.
+        When the file is missing, not a regular file, empty, not audio, or its sample
+        rate or length is out of range.
     """
     path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: file not found")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a folder, not an audio file")
-    try:
-        size = path.stat().st_size
-    except OSError as error:
-        raise AudioError(f"{path}: cannot read ({error.strerror})") from None
-    if size == 0:
-        raise AudioError(f"{path}: file is empty")
-    try:
-        raw = sf.info(str(path))
-    except (sf.LibsndfileError, RuntimeError, OSError) as error:
-        message = str(error).split(":")[-1].strip() or "unknown format"
-        raise AudioError(f"{path}: not a readable audio file ({message})") from None
+    _regular_file_size(path)
+    with decoder_output() as decoder_notes:
+        try:
+            raw = sf.info(os.fsencode(path))
+        except (sf.LibsndfileError, RuntimeError, OSError) as error:
+            raw = None
+            reason = _unreadable_reason(error)
+    if raw is None:
+        if decoder_notes:
+            reason = "no valid MPEG audio frames"
+        raise AudioError(f"{path}: not a readable audio file ({reason})")
     info = AudioInfo(
         path=path,
         sr=int(raw.samplerate),
@@ -136,6 +162,7 @@ def probe(path: os.PathLike | str) -> AudioInfo:
         frames=int(raw.frames),
         format=str(raw.format),
         subtype=str(raw.subtype),
+        damage=tuple(_decoder_damage(decoder_notes)),
     )
     if not constants.MIN_INPUT_SAMPLE_RATE <= info.sr <= constants.MAX_INPUT_SAMPLE_RATE:
         raise AudioError(
@@ -144,35 +171,113 @@ def probe(path: os.PathLike | str) -> AudioInfo:
         )
     if info.channels < 1:
         raise AudioError(f"{path}: has no audio channels")
+    if info.frames >= _UNKNOWN_LENGTH:
+        info = replace(info, frames=_count_frames(info), length_known=False,
+                       damage=info.damage + ("its header does not give the length",))
+    _check_length(info, info.frames)
     if info.frames <= 0:
         raise AudioError(f"{path}: holds no audio samples")
-    if info.format == "WAV":
-        missing = _wav_missing_bytes(path, size)
-        if missing:
-            raise AudioError(f"{path}: truncated: {missing} bytes of audio data are missing")
+    problems = container_problems(path, info.format)
+    if problems:
+        info = replace(info, damage=info.damage + tuple(problems))
     return info
 
 
-def _wav_missing_bytes(path: Path, size: int) -> int:
-    """Bytes that a RIFF/WAVE file's ``data`` chunk declares but the file lacks.
+def _regular_file_size(path: Path) -> int:
+    """The size of ``path``, refusing what is not a regular file, without opening it.
 
-    libsndfile quietly shortens a truncated WAV to what is there, so the header is
-    checked here: 0 for a whole file (or one that is not a plain RIFF WAVE).
+    A named pipe is never opened: reading it would wait for a writer.
     """
-    with open(path, "rb") as handle:
-        if not is_riff_wave(handle.read(12)):
-            return 0
-        for chunk_id, position, chunk_size in riff_chunks(handle, size):
-            if chunk_id == b"data":
-                if chunk_size == 0xFFFFFFFF:  # size unknown (streamed); nothing to check
-                    return 0
-                return max(0, position + 8 + chunk_size - size)
-    return 0
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        raise AudioError(f"{path}: file not found") from None
+    except OSError as error:
+        raise AudioError(f"{path}: cannot read ({error.strerror or error})") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    if not stat.S_ISREG(status.st_mode):
+        kind = next((name for test, name in _SPECIAL_FILES if test(status.st_mode)), "special file")
+        raise AudioError(f"{path}: is a {kind}, not an audio file")
+    if status.st_size == 0:
+        raise AudioError(f"{path}: file is empty")
+    return status.st_size
+
+
+#: Kinds of file that are not regular files, as the refusal names them.
+_SPECIAL_FILES = (
+    (stat.S_ISFIFO, "named pipe (FIFO)"),
+    (stat.S_ISSOCK, "socket"),
+    (stat.S_ISCHR, "character device"),
+    (stat.S_ISBLK, "block device"),
+)
+
+#: libsndfile's frame count for a stream whose header does not give its length.
+_UNKNOWN_LENGTH = 2**62
+
+
+def _unreadable_reason(error: Exception) -> str:
+    """libsndfile's reason for refusing a file, without its misleading guesses.
+
+    For some formats (an ``.mp3`` of random bytes) libsndfile says "File does not
+    exist or is not a regular file (possibly a pipe?)" about a regular file that
+    exists: what it means is that the format was not recognised.
+    """
+    message = str(error).split(":")[-1].strip().rstrip(".")
+    if not message or "not a regular file" in message or "does not exist" in message:
+        return "format not recognised"
+    return message[0].lower() + message[1:]
+
+
+def _decoder_damage(lines: list[str]) -> list[str]:
+    """One phrase for what an MP3 decoder complained about (empty if nothing)."""
+    if not lines:
+        return []
+    text = " ".join(lines)
+    if "Xing stream size" in text:
+        return ["its MP3 header gives the wrong stream length"]
+    if "resync" in text.lower() or "Illegal Audio-MPEG-Header" in text:
+        return ["damaged MPEG frames were skipped"]
+    return [f"the decoder reported: {lines[0][:80]}"]
+
+
+def _check_length(info: AudioInfo, frames: int) -> None:
+    """Refuse audio longer than :data:`constants.MAX_INPUT_SECONDS`."""
+    if frames > constants.MAX_INPUT_SECONDS * info.sr:
+        raise AudioError(
+            f"{info.path}: decodes to {frames / info.sr / 3600:.1f} hours of audio, more than "
+            f"the {constants.MAX_INPUT_SECONDS / 3600:g} hours samplechop reads"
+        )
+
+
+def _count_frames(info: AudioInfo) -> int:
+    """Decode a file whose header lacks its length, counting frames (within the limit)."""
+    counted = 0
+    with _decoder_notes(info), _open(info) as handle:
+        while True:
+            try:
+                block = handle.read(_UNKNOWN_LENGTH_BLOCK_FRAMES, dtype="float32", always_2d=True)
+            except (sf.LibsndfileError, RuntimeError) as error:
+                if counted == 0:
+                    raise AudioError(f"{info.path}: corrupt audio data ({error})") from None
+                break  # the end, as libsndfile reports it for such streams
+            if block.shape[0] == 0:
+                break
+            counted += block.shape[0]
+            _check_length(info, counted)
+    return counted
+
+
+def _decoder_notes(info: AudioInfo) -> contextlib.AbstractContextManager[list[str]]:
+    """Capture the decoder's notes while an MP3 is decoded (other decoders are quiet)."""
+    if info.format == "MP3" or info.subtype.startswith("MPEG"):
+        return decoder_output()
+    return contextlib.nullcontext([])
 
 
 def _open(info: AudioInfo) -> sf.SoundFile:
     try:
-        return sf.SoundFile(str(info.path))
+        return sf.SoundFile(os.fsencode(info.path))
     except (sf.LibsndfileError, RuntimeError, OSError) as error:
         raise AudioError(f"{info.path}: cannot open ({error})") from None
 
@@ -208,7 +313,9 @@ def load_analysis(
     Raises
     ------
     AudioError
-        When the file cannot be decoded, is truncated, or holds NaN or infinity.
+        When the file cannot be decoded at all, or holds NaN or infinity. A stream
+        that ends early or breaks off is read up to there, and the returned header
+        says so in ``damage`` (with ``frames`` as read).
     """
     import soxr
 
@@ -222,22 +329,35 @@ def load_analysis(
     check_finite = info.dtype.startswith("float")  # integer samples are always finite
     pieces: list[np.ndarray] = []
     frames_read = 0
-    with _open(info) as handle:
+    damage = list(info.damage)
+    failure = ""
+    if not info.length_known:
+        block_frames = _UNKNOWN_LENGTH_BLOCK_FRAMES
+    elif info.format in _UNCOMPRESSED:
+        block_frames = _BLOCK_FRAMES
+    else:
+        block_frames = _COMPRESSED_BLOCK_FRAMES
+    block_frames = min(block_frames, max(_BLOCK_SAMPLES // info.channels, 1024))  # many channels
+    with _decoder_notes(info) as decoder_notes, _open(info) as handle:
         while True:
             try:
-                block = handle.read(_BLOCK_FRAMES, dtype=read_dtype, always_2d=True)
+                block = handle.read(block_frames, dtype=read_dtype, always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as error:
-                raise AudioError(f"{info.path}: corrupt audio data ({error})") from None
+                failure = str(error).strip().rstrip(".").removeprefix("Error : ")
+                break
             if block.shape[0] == 0:
                 break
             frames_read += block.shape[0]
+            _check_length(info, frames_read)
             if read_dtype == "int16":
                 block = block.astype(np.float32)
             # A matrix-vector product mixes down several times faster than .mean(axis=1).
-            mono = block @ mixdown if info.channels > 1 else block[:, 0] * mixdown[0]
+            # Absurd float samples (1e38 in two channels) may overflow: checked below.
+            with np.errstate(over="ignore", invalid="ignore"):
+                mono = block @ mixdown if info.channels > 1 else block[:, 0] * mixdown[0]
             if check_finite and not np.all(np.isfinite(mono)):
                 raise AudioError(
-                    f"{info.path}: holds NaN or infinite samples "
+                    f"{info.path}: holds NaN, infinite or absurdly large samples "
                     f"(near {frames_read / info.sr:.2f} s)"
                 )
             if resampler is not None:
@@ -245,11 +365,22 @@ def load_analysis(
             pieces.append(np.ascontiguousarray(mono, dtype=np.float32))
         if resampler is not None:
             pieces.append(resampler.resample_chunk(np.zeros(0, dtype=np.float32), last=True))
-    if frames_read < info.frames:
-        raise AudioError(
-            f"{info.path}: truncated: header promises {info.frames} samples, "
-            f"only {frames_read} could be read"
-        )
+    damage.extend(phrase for phrase in _decoder_damage(decoder_notes) if phrase not in damage)
+    if failure and not info.length_known and frames_read >= info.frames:
+        failure = ""  # the read past the end of a stream of unknown length
+    if failure and frames_read == 0:
+        reason = "; ".join(damage[len(info.damage):]) or failure
+        raise AudioError(f"{info.path}: corrupt audio data ({reason})")
+    if failure:
+        damage.append(f"corrupt data after {frames_read / info.sr:.2f} s ({failure}): "
+                      "the rest was not read")
+    elif frames_read < info.frames:
+        damage.append(f"the stream ends early: {frames_read / info.sr:.2f} s of the "
+                      f"{info.duration:.2f} s its header promises")
+    if frames_read != info.frames or len(damage) != len(info.damage):
+        info = replace(info, frames=frames_read, damage=tuple(damage))
+    if frames_read == 0:
+        raise AudioError(f"{info.path}: holds no audio samples")
     y = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
     return y, info
 
@@ -263,7 +394,7 @@ def segment_reader(info: AudioInfo) -> Iterator[Callable[[int, int], np.ndarray]
     read : callable
         ``read(start, stop)`` gives samples ``[start, stop)`` exactly as stored.
     """
-    with _open(info) as handle:
+    with _decoder_notes(info), _open(info) as handle:
 
         def read(start: int, stop: int) -> np.ndarray:
             start = max(0, int(start))
@@ -273,6 +404,9 @@ def segment_reader(info: AudioInfo) -> Iterator[Callable[[int, int], np.ndarray]
                 return handle.read(max(stop - start, 0), dtype=info.dtype, always_2d=True)
             except (sf.LibsndfileError, RuntimeError) as error:
                 raise AudioError(f"{info.path}: corrupt audio data ({error})") from None
+            except ValueError:  # a damaged stream whose decoder lost its place
+                raise AudioError(f"{info.path}: corrupt audio data (cannot seek to "
+                                 f"{start / info.sr:.2f} s)") from None
 
         yield read
 

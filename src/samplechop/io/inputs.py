@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ..constants import AUDIO_SUFFIXES
 from ..exceptions import AudioError
@@ -17,12 +17,23 @@ def is_audio_name(path: Path) -> bool:
     return path.suffix.lower() in AUDIO_SUFFIXES and not path.name.startswith(".")
 
 
-def collect_audio(inputs: Iterable[os.PathLike | str]) -> tuple[list[Path], list[AudioError]]:
+def collect_audio(
+    inputs: Iterable[os.PathLike | str], *, skip: Iterable[os.PathLike | str] = ()
+) -> tuple[list[Path], list[AudioError]]:
     """Expand files and folders into audio files.
 
     Folders are searched recursively for files with an audio suffix, in sorted
-    order. Files named directly are kept whatever their suffix (reading them tells
-    whether they are audio).
+    order, leaving out hidden files and folders (a kit being written is staged in
+    one) and the folders in ``skip``. Files named directly are kept whatever their
+    suffix (reading them tells whether they are audio).
+
+    Parameters
+    ----------
+    inputs : iterable of path-like
+        Files and folders.
+    skip : iterable of path-like
+        Folders not to search, such as the output folder of the same run: chopping
+        ``samples/`` into ``samples/kits`` must not chop the kits of the last run.
 
     Returns
     -------
@@ -34,10 +45,11 @@ def collect_audio(inputs: Iterable[os.PathLike | str]) -> tuple[list[Path], list
     files: list[Path] = []
     problems: list[AudioError] = []
     seen: set[Path] = set()
+    skipped = {Path(folder).resolve() for folder in skip}
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.is_file() and is_audio_name(p))
+            found = sorted(_audio_in(path, skipped))
             if not found:
                 problems.append(AudioError(f"{path}: folder holds no audio files "
                                            f"({', '.join(AUDIO_SUFFIXES)})"))
@@ -52,3 +64,14 @@ def collect_audio(inputs: Iterable[os.PathLike | str]) -> tuple[list[Path], list
                 seen.add(key)
                 files.append(file)
     return files, problems
+
+
+def _audio_in(folder: Path, skipped: set[Path]) -> Iterator[Path]:
+    """Audio files under ``folder``, outside hidden folders and the ``skipped`` ones."""
+    for root, folders, names in os.walk(folder):
+        folders[:] = [name for name in folders
+                      if not name.startswith(".") and (Path(root) / name).resolve() not in skipped]
+        for name in names:
+            path = Path(root) / name
+            if is_audio_name(path) and path.is_file():
+                yield path
