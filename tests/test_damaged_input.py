@@ -180,3 +180,20 @@ def test_output_folder_inside_the_input_folder_is_not_chopped_again(tmp_path, ca
         assert sorted(p.name for p in (samples / "kits").iterdir()) == ["a", "b"]
         assert stdout.count(": ") >= 2 and "kits/a/a_chop01.wav:" not in stdout
 
+
+def test_full_disk_is_one_line_and_leaves_nothing(tmp_path):
+    import resource
+
+    source = tmp_path / "sound.wav"
+    sf.write(source, _music(20.0, sr=44100), 44100)
+
+    def small_file_limit():  # a file may not grow past 100 kB: writes fail as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    result = subprocess.run([sys.executable, "-m", "samplechop", "chop", str(source), "-o", str(tmp_path / "out"),
+                             "-n", "2"], preexec_fn=small_file_limit, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 6
+    assert result.stderr == (f"samplechop: error: {tmp_path / 'out' / 'sound' / 'sound_chop01.wav'}: "
+                             "cannot write (File too large)\n") or (
+        result.stderr.count("\n") == 1 and "cannot" in result.stderr and ".part" not in result.stderr)
+    assert list((tmp_path / "out").iterdir()) == []

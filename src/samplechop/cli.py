@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 from typing import Callable, Optional, Sequence
 
-from . import __version__
+from . import __version__, interrupts
 from .chop.settings import MODES, ChopSettings
 from .console import printable
 from .constants import TRAINING_PRECISIONS
@@ -293,6 +294,14 @@ def _run_serve(args: argparse.Namespace) -> int:
     return run_serve(args)
 
 
+def _abandon_staging() -> None:
+    """Remove what a stopped run was still building (see :func:`io.fileio.abandon_staging`)."""
+    with interrupts.ignored():
+        from .io.fileio import abandon_staging
+
+        abandon_staging()
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code.
 
@@ -305,11 +314,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return int(handler(args))
+        with interrupts.stops_as_interrupts():
+            return int(handler(args))
+    except interrupts.StopSignal as stop:
+        _abandon_staging()
+        print(f"samplechop: stopped by {signal.Signals(stop.signum).name}; "
+              "nothing half-written was left behind", file=sys.stderr)
+        return 128 + stop.signum
     except SampleChopError as error:
         print(f"samplechop: error: {printable(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
+        _abandon_staging()
         print("samplechop: interrupted; nothing half-written was left behind", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:  # an unexpected failure: one line, unless --debug

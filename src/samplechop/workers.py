@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import signal
 from multiprocessing.pool import Pool
 
 __all__ = ["process_pool"]
@@ -24,9 +25,20 @@ __all__ = ["process_pool"]
 def process_pool(processes: int) -> Pool:
     """A pool of ``processes`` worker processes, forked where possible (see above)."""
     if "fork" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn").Pool(processes)
+        return multiprocessing.get_context("spawn").Pool(processes, initializer=_default_stop_signals)
     gc.freeze()
     try:
-        return multiprocessing.get_context("fork").Pool(processes)
+        return multiprocessing.get_context("fork").Pool(processes, initializer=_default_stop_signals)
     finally:
         gc.unfreeze()
+
+
+def _default_stop_signals() -> None:
+    """Let SIGTERM end a worker at once, as the pool's ``terminate`` expects.
+
+    A forked worker inherits the command line's handler, which turns SIGTERM into an
+    exception to unwind the parent's outputs; the workers write nothing to unwind.
+    """
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)

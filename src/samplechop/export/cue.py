@@ -128,6 +128,7 @@ def write_marker_wav(
                 for start in range(0, info.frames, _BLOCK_FRAMES):
                     out.write(audio.read_segment(info, start, start + _BLOCK_FRAMES))
         except (sf.LibsndfileError, RuntimeError) as error:
-            raise OutputError(f"{path}: cannot write ({error})") from None
+            reason = getattr(error, "strerror", None) or str(error)
+            raise OutputError(f"{path}: cannot write ({reason})") from None
         append_chunks(temporary, cue_chunk(offsets) + adtl_chunk(labels))
     return path

@@ -15,7 +15,6 @@ chosen (see :mod:`samplechop.export.formats`) add ``<stem>.xpm``, ``<stem>.sfz``
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -25,7 +24,7 @@ import numpy as np
 from ..chop import ChopResult
 from ..exceptions import OutputError
 from ..io.annotations import write_labels
-from ..io.fileio import atomic_write_bytes, atomic_write_text, publish_dir, staging_dir
+from ..io.fileio import atomic_write_bytes, atomic_write_text, discard_staging, publish_dir, staging_dir
 from .cue import MARKERS_SUFFIX, write_marker_wav
 from .describe import describe_result
 from .formats import DEFAULT_FORMATS, KEYED_FORMATS, PLOT_FORMATS, check_dependencies, parse_formats
@@ -219,8 +218,11 @@ def write_kit(
             write_zip(staged / outputs["zip"], members, root=stem)
         files = sorted(path.name for path in staged.iterdir())
         publish_dir(staged, final_dir, overwrite=overwrite)
+    except OutputError as error:  # name the kit's folder, not the hidden one it is built in
+        discard_staging(staged)
+        raise OutputError(str(error).replace(str(staged), str(final_dir))) from None
     except BaseException:
-        shutil.rmtree(staged, ignore_errors=True)
+        discard_staging(staged)
         raise
     return Kit(folder=final_dir, files=files, document=document, notes=remarks)
 

@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Optional
 import numpy as np
 import soundfile as sf
 
-from .. import constants
+from .. import constants, interrupts
 from ..exceptions import AudioError, OutputError
 from .containers import container_problems
 from .decoder_log import decoder_output
@@ -479,9 +479,11 @@ def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: st
                 # outputs whole if the run fails or is killed; unlike the fsync, it does
                 # not make a just-written chop survive a power cut.
                 buffer = io.BytesIO()
-                sf.write(buffer, data, sr, subtype=subtype, format="WAV")
+                with interrupts.deferred():  # libsndfile calls back into Python to write
+                    sf.write(buffer, data, sr, subtype=subtype, format="WAV")
                 temporary.write_bytes(buffer.getbuffer())
             else:
                 sf.write(str(temporary), data, sr, subtype=subtype, format="WAV")
         except (sf.LibsndfileError, RuntimeError, OSError) as error:
-            raise OutputError(f"{path}: cannot write ({error})") from None
+            reason = getattr(error, "strerror", None) or str(error)
+            raise OutputError(f"{path}: cannot write ({reason})") from None

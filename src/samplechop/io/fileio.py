@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno
+import functools
 import os
+import re
 import shutil
+import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Iterator
 
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; stale folders are then left for the user
+    fcntl = None  # type: ignore[assignment]
+
 from ..exceptions import OutputError
 
-__all__ = ["atomic_path", "atomic_write_text", "atomic_write_bytes", "staging_dir", "publish_dir"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_text",
+    "atomic_write_bytes",
+    "staging_dir",
+    "publish_dir",
+    "discard_staging",
+    "reclaim_stale",
+    "abandon_staging",
+]
 
 
 def _umask() -> int:
@@ -75,6 +96,11 @@ def atomic_write_text(path: os.PathLike | str, text: str) -> None:
 def staging_dir(final_dir: os.PathLike | str) -> Path:
     """Create an empty hidden folder beside ``final_dir`` to build its contents in.
 
+    Stale staging folders that killed runs left in the same parent are removed first
+    (see :func:`reclaim_stale`). The new folder is locked for as long as this process
+    lives or until :func:`publish_dir` or :func:`discard_staging` releases it, so that
+    a later run can tell it from a stale one.
+
     Raises
     ------
     OutputError
@@ -84,7 +110,8 @@ def staging_dir(final_dir: os.PathLike | str) -> Path:
     parent = final_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".part", dir=parent))
+        reclaim_stale(parent)
+        staged = _locked_folder(parent, final_dir.name, _STAGING_SUFFIX)
         _ordinary_mode(staged, folder=True)
         return staged
     except OSError as error:
@@ -93,29 +120,224 @@ def staging_dir(final_dir: os.PathLike | str) -> Path:
         ) from None
 
 
+def discard_staging(staged: Path) -> None:
+    """Remove a staging folder made by :func:`staging_dir` and release its lock."""
+    shutil.rmtree(staged, ignore_errors=True)
+    _release(staged)
+
+
 def publish_dir(staged: Path, final_dir: os.PathLike | str, *, overwrite: bool) -> None:
     """Move a staged folder into place as ``final_dir``.
 
     With ``overwrite``, an existing ``final_dir`` is replaced only once the new one is
-    complete; without it, an existing ``final_dir`` is an :class:`OutputError`.
+    complete, and in one step: the two folders are exchanged atomically (Linux
+    ``renameat2``), so that at every moment the old kit or the new one is there, even
+    if the process is killed. Where the exchange is not supported, the old folder is
+    first moved aside; if the run dies between the two renames, the next
+    :func:`reclaim_stale` puts it back. Without ``overwrite``, an existing
+    ``final_dir`` is an :class:`OutputError`.
     """
     final_dir = Path(final_dir)
-    retired = None
-    if final_dir.exists():
-        if not overwrite:
-            shutil.rmtree(staged, ignore_errors=True)
-            raise OutputError(f"{final_dir}: exists already (use --overwrite to replace it)")
-        try:
-            retired = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", suffix=".old", dir=final_dir.parent))
-            os.replace(final_dir, retired / final_dir.name)
-        except OSError as error:
-            shutil.rmtree(staged, ignore_errors=True)
-            raise OutputError(f"{final_dir}: cannot be replaced ({error.strerror or error})") from None
     try:
-        os.replace(staged, final_dir)
+        if final_dir.exists() and not overwrite:
+            raise OutputError(f"{final_dir}: exists already (use --overwrite to replace it)")
+        if final_dir.exists() and not final_dir.is_dir():
+            raise OutputError(f"{final_dir}: exists and is not a folder")
+        if final_dir.exists() and _exchange(staged, final_dir):
+            shutil.rmtree(staged, ignore_errors=True)  # the old kit, now at the staged name
+        elif final_dir.exists():
+            _replace_in_two_steps(staged, final_dir)
+        else:
+            os.replace(staged, final_dir)
     except OSError as error:
-        if retired is not None:
-            os.replace(retired / final_dir.name, final_dir)
+        discard_staging(staged)
         raise OutputError(f"{final_dir}: cannot be written ({error.strerror or error})") from None
-    if retired is not None:
+    except BaseException:
+        discard_staging(staged)
+        raise
+    _release(staged)
+
+
+def _replace_in_two_steps(staged: Path, final_dir: Path) -> None:
+    """Replace ``final_dir`` by moving it into a locked ``.old`` folder, then renaming."""
+    retired = _locked_folder(final_dir.parent, final_dir.name, _RETIRED_SUFFIX)
+    try:
+        os.replace(final_dir, retired / final_dir.name)
+        try:
+            os.replace(staged, final_dir)
+        except BaseException:
+            os.replace(retired / final_dir.name, final_dir)
+            raise
         shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        _release(retired)
+
+
+#: Suffixes of the hidden folders this module makes beside an output: a kit being
+#: built, an old kit being replaced, and a folder just made (not yet locked).
+_STAGING_SUFFIX = ".part"
+_RETIRED_SUFFIX = ".old"
+_FRESH_SUFFIX = ".new"
+
+#: A ``.new`` folder older than this (seconds) was left by a run killed between making
+#: and locking it (an empty folder).
+_FRESH_STALE_SECONDS = 60.0
+
+#: A hidden folder that :func:`staging_dir` or :func:`publish_dir` made: ``.`` + the
+#: output's name + ``.`` + tempfile's 8 random characters + the suffix.
+_TEMPORARY_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.(?:part|old|new)$")
+
+#: Locks held by this process: path -> open descriptor with an exclusive flock.
+_HELD: dict[Path, int] = {}
+_HELD_LOCK = threading.Lock()
+
+
+def _locked_folder(parent: Path, name: str, suffix: str) -> Path:
+    """A new hidden folder ``.NAME.XXXXXXXX<suffix>`` in ``parent``, locked by this process.
+
+    It is made under a ``.new`` name and renamed once locked (the lock stays with the
+    folder), so that no other run's :func:`reclaim_stale` ever sees it unlocked.
+    """
+    fresh = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=_FRESH_SUFFIX, dir=parent))
+    locked = fresh.with_name(fresh.name[: -len(_FRESH_SUFFIX)] + suffix)
+    try:
+        _hold(fresh)
+        os.rename(fresh, locked)
+        with _HELD_LOCK:
+            _HELD[locked] = _HELD.pop(fresh)
+    except BaseException:
+        for folder in (fresh, locked):
+            _release(folder)
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return locked
+
+
+def abandon_staging() -> list[Path]:
+    """Remove every staging folder this process still holds, as its run is stopped.
+
+    The command line calls it when Ctrl-C, SIGTERM or SIGHUP ends a run: the code
+    that made a folder removes it as the interruption unwinds, but an interruption
+    can land between making a folder and the ``try`` that would remove it. A kit moved
+    aside by an unfinished ``--overwrite`` is put back.
+
+    Returns
+    -------
+    list of Path
+        The folders removed or put back.
+    """
+    with _HELD_LOCK:
+        held = list(_HELD)
+    for folder in held:
+        _release(folder)
+    reclaimed: list[Path] = []
+    for parent in sorted({folder.parent for folder in held}):
+        reclaimed.extend(reclaim_stale(parent))
+    return reclaimed
+
+
+def _hold(folder: Path) -> None:
+    """Lock ``folder`` for this process (released when it ends, however it ends)."""
+    if fcntl is None:
+        return
+    descriptor = os.open(folder, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    with _HELD_LOCK:
+        _HELD[folder] = descriptor
+
+
+def _release(folder: Path) -> None:
+    with _HELD_LOCK:
+        descriptor = _HELD.pop(folder, None)
+    if descriptor is not None:
+        os.close(descriptor)
+
+
+def _is_stale(folder: Path) -> bool:
+    """Whether no living process holds the lock on ``folder``."""
+    if fcntl is None:
+        return False
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # a running process is building it
+    finally:
+        os.close(descriptor)
+    return True
+
+
+def reclaim_stale(parent: os.PathLike | str) -> list[Path]:
+    """Remove the staging folders that killed runs left in ``parent``.
+
+    A run killed with SIGKILL (or by a power cut) cannot clean up: its hidden
+    ``.NAME.XXXXXXXX.part`` folder stays. Such a folder is stale when no process holds
+    its lock. A stale ``.NAME.XXXXXXXX.old`` folder holds a kit that a killed
+    ``--overwrite`` had moved aside: it is put back as ``NAME`` when ``NAME`` is
+    missing, and removed otherwise.
+
+    Returns
+    -------
+    list of Path
+        The folders removed or put back.
+    """
+    parent = Path(parent)
+    reclaimed: list[Path] = []
+    try:
+        entries = list(os.scandir(parent))
+    except OSError:
+        return reclaimed
+    for entry in entries:
+        match = _TEMPORARY_NAME.match(entry.name)
+        if not match or not entry.is_dir(follow_symlinks=False):
+            continue
+        folder = Path(entry.path)
+        if entry.name.endswith(_FRESH_SUFFIX):
+            with contextlib.suppress(OSError):
+                if time.time() - entry.stat().st_mtime > _FRESH_STALE_SECONDS:
+                    folder.rmdir()  # empty, or not ours: rmdir removes only an empty folder
+                    reclaimed.append(folder)
+            continue
+        if not _is_stale(folder):
+            continue
+        kept = folder / match["name"]
+        if entry.name.endswith(_RETIRED_SUFFIX) and kept.is_dir() and not (parent / match["name"]).exists():
+            with contextlib.suppress(OSError):
+                os.replace(kept, parent / match["name"])
+        shutil.rmtree(folder, ignore_errors=True)
+        reclaimed.append(folder)
+    return reclaimed
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two paths in one atomic step (Linux ``renameat2``); False if unsupported."""
+    rename_exchange = _renameat2()
+    if rename_exchange is None:
+        return False
+    if rename_exchange(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.EXDEV):
+        return False  # this file system or kernel cannot exchange
+    raise OSError(code, os.strerror(code))
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+@functools.lru_cache(maxsize=1)
+def _renameat2():
+    """libc's ``renameat2``, or None where there is none (not Linux, old glibc)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
