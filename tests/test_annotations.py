@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from samplechop.exceptions import AnnotationError
-from samplechop.io.annotations import LabelWarning, find_label_file, read_labels, write_labels
+from samplechop.io.annotations import MAX_LABEL_BYTES, LabelWarning, find_label_file, read_labels, write_labels
 
 
 @pytest.mark.parametrize(
@@ -83,3 +83,11 @@ def test_written_files_get_ordinary_permissions(tmp_path):
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "labels.txt").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "kit").stat().st_mode) == 0o755
+
+
+def test_oversized_label_file_is_refused_before_it_is_read(tmp_path):
+    path = tmp_path / "huge.txt"
+    with open(path, "w") as handle:
+        handle.write("0.5\n" * (MAX_LABEL_BYTES // 4 + 1))
+    with pytest.raises(AnnotationError, match=r"huge.txt: label file is 4.0 MiB, larger than a label file can be"):
+        read_labels(path)

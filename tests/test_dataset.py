@@ -148,3 +148,19 @@ def test_the_split_holds_among_the_files_that_were_built(tmp_path):
     assert len(report.failed) == 1 and held_out.stem in report.failed[0]
     dataset = open_dataset(tmp_path / "data")
     assert len(dataset.split("valid")) == 1 and len(dataset.split("train")) == 2  # round(0.25 * 3) held out
+
+
+@pytest.mark.parametrize("label_text, code, message", [
+    ("0.5\n9.0\n", 3, "past the end"),  # a bad label file: exit 3, as the README says
+    (None, 3, "no label file beside it"),
+])
+def test_single_unusable_source_exits_with_its_own_code(tmp_path, capsys, label_text, code, message):
+    folder = tmp_path / "src"
+    write_labelled(folder, "only", click_track([0.5, 1.5], duration=3.0), [0.5, 1.5])
+    if label_text is None:
+        (folder / "only.txt").unlink()
+    else:
+        (folder / "only.txt").write_text(label_text)
+    assert main(["dataset", "build", str(folder), "-o", str(tmp_path / "d"), "--jobs", "1"]) == code
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("samplechop: error: ") and "only" in error and message in error

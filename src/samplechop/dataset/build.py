@@ -21,7 +21,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from ..chop import SILENCE_PEAK
-from ..exceptions import AudioError, DatasetError, ParameterError, SampleChopError
+from ..exceptions import AnnotationError, AudioError, DatasetError, ParameterError, SampleChopError
 from ..io import audio
 from ..io.annotations import find_label_file, read_labels
 from ..io.fileio import atomic_path
@@ -206,25 +206,28 @@ def build_dataset(
         entries, shards = [], {}
     done = {entry.key for entry in entries}
     report = BuildReport()
-    files, problems = collect_audio(sources)
+    files, problems = collect_audio(sources, skip=[folder])
+    errors: list[SampleChopError] = []
+
+    def skip(error: SampleChopError) -> None:
+        errors.append(error)
+        report.failed.append(str(error))
+        log(f"skipped: {error}")
+
     for problem in problems:
-        report.failed.append(str(problem))
-        log(f"skipped: {problem}")
+        skip(problem)
     shifts = [0] + [s for s in range(-repitch, repitch + 1) if s != 0]
     tasks: list[_Task] = []
     for path in files:
         label_path = find_label_file(path)
         if label_path is None:
-            message = f"{path}: no label file beside it ({path.stem}.txt or {path.stem}.chops.json)"
-            report.failed.append(message)
-            log(f"skipped: {message}")
+            skip(AnnotationError(f"{path}: no label file beside it ({path.stem}.txt or {path.stem}.chops.json)"))
             continue
         try:
             # A source is its audio and its labels: corrected labels make a new entry.
             sha, labels_sha = file_sha256(path), file_sha256(label_path)
         except OSError as error:
-            report.failed.append(f"{path}: cannot read ({error.strerror})")
-            log(f"skipped: {report.failed[-1]}")
+            skip(AudioError(f"{path}: cannot read ({error.strerror})"))
             continue
         wanted = [shift for shift in shifts if (sha, labels_sha, shift) not in done]
         if not wanted:
@@ -275,8 +278,7 @@ def build_dataset(
             if bar is not None:
                 bar.update(1)
             if isinstance(outcome, SampleChopError):
-                report.failed.append(str(outcome))
-                log(f"skipped: {outcome}")
+                skip(outcome)
                 continue
             duration, labels, outputs, messages = outcome
             for message in messages:
@@ -303,6 +305,8 @@ def build_dataset(
             pool.join()
         if bar is not None:
             bar.close()
+    if not entries and len(errors) == 1:
+        raise errors[0]  # one source, unusable: its own error and exit code, as chop gives
     if not entries:
         raise DatasetError(f"{folder}: no usable labelled audio among the sources")
     # The split drawn before the files were read may have held out files that then

@@ -43,6 +43,12 @@ class LabelWarning(UserWarning):
     """A label file was usable but needed a fix (unsorted or duplicated times)."""
 
 
+#: Largest label file read (bytes). A text file of 100,000 chop times, or a chops
+#: manifest of 512 chops with their descriptions, is far below it; a larger file is not
+#: a label file, and reading it would take long and much memory.
+MAX_LABEL_BYTES = 4 << 20
+
+
 def _parse_text(text: str, path: Path) -> list[float]:
     times: list[float] = []
     for line_number, raw_line in enumerate(text.splitlines(), start=1):
@@ -154,6 +160,12 @@ def read_labels(path: os.PathLike | str, *, duration: Optional[float] = None) ->
     """
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_LABEL_BYTES:
+            raise AnnotationError(
+                f"{path}: label file is {size / 2**20:.1f} MiB, larger than a label file can be "
+                f"({MAX_LABEL_BYTES // 2**20} MiB)"
+            )
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise AnnotationError(f"{path}: label file not found") from None
