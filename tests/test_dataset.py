@@ -8,6 +8,7 @@ from samplechop.cli import main
 from samplechop.dataset import build as build_module
 from samplechop.dataset import build_dataset, frame_targets, open_dataset
 from samplechop.exceptions import DatasetError
+from samplechop.io.fileio import file_sha256
 from samplechop.spectral.features import DEFAULT_FEATURES, SEED_FEATURES
 
 
@@ -139,7 +140,7 @@ def test_the_split_holds_among_the_files_that_were_built(tmp_path):
     for index in range(4):
         times = np.sort(rng.uniform(0.5, 5.5, 5))
         paths.append(write_labelled(src, f"clip{index}", click_track(times, seed=index), times))
-    hashes = [build_module.file_sha256(path) for path in paths]
+    hashes = [file_sha256(path) for path in paths]
     drawn = build_module.split_of(hashes, valid_share=0.25, seed=0)
     held_out = paths[drawn.index("valid")]
     held_out.with_suffix(".txt").write_text("100.0\n")  # a label past the end: the file is unusable

@@ -232,6 +232,28 @@ def _add_serve_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_run_serve)
 
 
+def _add_library_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "library",
+        help="your own chops, kept to learn from: list, add, remove",
+        description="The library of samples you chopped or corrected, that `samplechop learn` learns from. "
+                    "It lives in your user data folder (or $SAMPLECHOP_LIBRARY, or --library).",
+    )
+    parser.add_argument("--library", default=None, help="library folder (default: $SAMPLECHOP_LIBRARY or the "
+                                                        "user data folder)")
+    sub = parser.add_subparsers(dest="library_command", metavar="COMMAND", required=True)
+    listing = sub.add_parser("list", help="list the samples in the library")
+    listing.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    add = sub.add_parser("add", help="save chopped samples: kit folders from chop, or audio with a label file")
+    add.add_argument("paths", nargs="+", metavar="PATH",
+                     help="a kit folder (its <stem>.txt, as you corrected it), or an audio file with a label file")
+    add.add_argument("--labels", default=None, help="the label file of an audio file (default: the one beside it)")
+    add.add_argument("--name", default=None, help="what to call the sample (default: its file name)")
+    remove = sub.add_parser("remove", help="delete a sample from the library")
+    remove.add_argument("id", help="its id (or the first 4 or more characters)")
+    parser.set_defaults(handler=_run_library)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -247,6 +269,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate_parser(commands)
     _add_corpus_parser(commands)
     _add_serve_parser(commands)
+    _add_library_parser(commands)
     return parser
 
 
@@ -286,6 +309,12 @@ def _run_corpus_render(args: argparse.Namespace) -> int:
     from .commands.corpus import run_corpus_render
 
     return run_corpus_render(args, progress=_show_progress(args.progress))
+
+
+def _run_library(args: argparse.Namespace) -> int:
+    from .commands.library import run_library
+
+    return run_library(args)
 
 
 def _run_serve(args: argparse.Namespace) -> int:

@@ -45,3 +45,9 @@ class OutputError(SampleChopError):
     """An output cannot be written: it exists already, or its folder is not writable."""
 
     exit_code = 6
+
+
+class LibraryError(SampleChopError):
+    """The library of the user's own chops is missing, corrupt or cannot take an entry."""
+
+    exit_code = 5

@@ -24,13 +24,13 @@ from ..chop import SILENCE_PEAK
 from ..exceptions import AnnotationError, AudioError, DatasetError, ParameterError, SampleChopError
 from ..io import audio
 from ..io.annotations import find_label_file, read_labels
-from ..io.fileio import atomic_path
+from ..io.fileio import atomic_path, file_sha256
 from ..io.inputs import collect_audio
 from ..spectral.features import compute_features
 from ..workers import process_pool
 from .store import MANIFEST_NAME, FileEntry, frame_targets, manifest_document, open_dataset, write_manifest
 
-__all__ = ["BuildReport", "build_dataset", "file_sha256", "split_of"]
+__all__ = ["BuildReport", "build_dataset", "split_of"]
 
 
 @dataclass
@@ -44,15 +44,6 @@ class BuildReport:
     frames: int = 0
     seconds: float = 0.0
     counts: dict[str, Any] = field(default_factory=dict)
-
-
-def file_sha256(path: Path) -> str:
-    """SHA-256 of a file's bytes, hex."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _draw(sha256: str, seed: int) -> float:

@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import errno
 import functools
+import hashlib
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ __all__ = [
     "discard_staging",
     "reclaim_stale",
     "abandon_staging",
+    "file_sha256",
 ]
 
 
@@ -80,6 +82,15 @@ def atomic_path(path: os.PathLike | str) -> Iterator[Path]:
         if isinstance(error, OSError):  # a full disk, a vanished folder: name the output
             raise OutputError(f"{path}: cannot be written ({error.strerror or error})") from None
         raise
+
+
+def file_sha256(path: os.PathLike | str) -> str:
+    """SHA-256 of a file's bytes, hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def atomic_write_bytes(path: os.PathLike | str, data: bytes) -> None:
