@@ -27,9 +27,22 @@ from samplechop.model import DEFAULT_MODEL_PATH, load_model, save_model
 pytest.importorskip("fastapi")
 with warnings.catch_warnings():  # starlette asks for httpx2, which PyPI's httpx users lack
     warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient  # noqa: E402
+    from fastapi.testclient import TestClient as _FrameworkClient  # noqa: E402
 
-__all__ = ["TestClient", "model_file", "wait_until_settled", "multipart_body", "wav_bytes", "tone",
+#: Where the tests' client says it talks to: the server's own loopback address, as
+#: the page does (the app refuses other ``Host`` names, see ``samplechop.web.guard``).
+LOCAL_URL = "http://127.0.0.1:8000"
+
+
+class TestClient(_FrameworkClient):
+    """FastAPI's test client, addressing the app as ``127.0.0.1:8000`` by default."""
+
+    __test__ = False
+
+    def __init__(self, app, base_url: str = LOCAL_URL, **kwargs) -> None:
+        super().__init__(app, base_url=base_url, **kwargs)
+
+__all__ = ["TestClient", "LOCAL_URL", "model_file", "wait_until_settled", "multipart_body", "wav_bytes", "tone",
            "free_port", "start_server", "stop_server"]
 
 

@@ -32,7 +32,8 @@ def run_serve(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         raise ParameterError(f"--port must be between 0 and 65535, got {args.port}")
-    settings = WebSettings(max_upload_mb=args.max_upload_mb, keep_minutes=args.keep_minutes).validate()
+    settings = WebSettings(max_upload_mb=args.max_upload_mb, keep_minutes=args.keep_minutes,
+                           host=args.host).validate()
     _check_packages()
     from ..model import load_model
 

@@ -19,7 +19,8 @@ DELETE    ``/api/sessions/{id}``            remove the session and its files now
 ========  ================================  ==============================================
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status (503 when the server is full),
-so that the page can show them.
+so that the page can show them; :mod:`samplechop.web.guard` refuses foreign ``Host``
+and ``Origin`` headers.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from ..exceptions import SampleChopError
 from ..io.audio import probe
 from ..model import ChopModel
 from .errors import WebError, http_status
+from .guard import Guard
 from .jobs import Analyser
 from .kit import build_kit, build_labels, place
 from .limits import BodyLimit
@@ -195,6 +197,7 @@ def create_app(
     app.state.store, app.state.analyser, app.state.settings = store, analyser, settings
     app.state.quick = None
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, streaming_paths=frozenset({UPLOAD_PATH}))
+    app.add_middleware(Guard, listen_host=settings.host)  # outermost: checked before anything else
 
     async def quick(function, *args):
         return await anyio.to_thread.run_sync(function, *args, limiter=app.state.quick)

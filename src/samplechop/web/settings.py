@@ -37,6 +37,10 @@ class WebSettings:
         Analyses run in parallel, off the request path.
     max_json_kb : float > 0
         Largest JSON request body in KiB.
+    host : str
+        The address the server listens on. On a loopback address (the default) only
+        requests whose ``Host`` is that address or ``localhost`` are answered, so
+        that another site cannot reach the server by DNS rebinding.
     """
 
     max_upload_mb: float = 200.0
@@ -46,6 +50,7 @@ class WebSettings:
     max_pending: int = 8
     workers: int = 2
     max_json_kb: float = 256.0
+    host: str = "127.0.0.1"
 
     @property
     def max_upload_bytes(self) -> int:
