@@ -63,3 +63,29 @@ def test_a_server_opened_by_host_answers_any_name(web_model):
         assert client.get("/api/config", headers={"host": "studio.lan:8000"}).status_code == 200
         refused = upload(client, "a.wav", tone(2), headers={"origin": "http://elsewhere.lan"})
         assert refused.status_code == 403
+
+
+# --- security headers on every answer --------------------------------------------------------
+
+def _assert_secured(answer):
+    headers = answer.headers
+    assert headers["x-content-type-options"] == "nosniff", answer.request.url
+    assert headers["x-frame-options"] == "DENY"
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert headers.get_list("content-security-policy") == [policy]  # one policy, not two
+
+
+def test_every_answer_carries_the_security_headers(web_model):
+    app = create_app(web_model, WebSettings(max_json_kb=1))
+    with TestClient(app) as client:
+        answers = [client.get("/"), client.get("/static/app.js"), client.get("/api/config"),
+                   client.get("/nowhere"), client.get("/api/sessions/nosuch"),
+                   client.post("/api/sessions", content=b"x"),
+                   client.post("/api/sessions/x/kit", content=b"{" + b" " * 4000 + b"}",
+                               headers={"content-type": "application/json"}),
+                   client.get("/api/config", headers={"host": "evil.example"}),
+                   upload(client, "a.wav", tone(2), headers={"origin": "http://evil.example"})]
+        assert [answer.status_code for answer in answers] == [200, 200, 200, 404, 404, 415, 413, 400, 403]
+        for answer in answers:
+            _assert_secured(answer)

@@ -19,8 +19,8 @@ DELETE    ``/api/sessions/{id}``            remove the session and its files now
 ========  ================================  ==============================================
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status (503 when the server is full),
-so that the page can show them; :mod:`samplechop.web.guard` refuses foreign ``Host``
-and ``Origin`` headers.
+so that the page can show them; every answer carries the security headers of
+:mod:`samplechop.web.guard`, which also refuses foreign ``Host`` and ``Origin`` headers.
 """
 
 from __future__ import annotations
@@ -72,10 +72,6 @@ MAX_SCORE_POINTS = 4000
 
 #: Quick jobs (selection, kits) run at once in worker threads, beside the analyses.
 QUICK_JOBS = 4
-
-#: The page's content security policy: its own scripts and styles only.
-_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 class SelectBody(BaseModel):
@@ -197,7 +193,7 @@ def create_app(
     app.state.store, app.state.analyser, app.state.settings = store, analyser, settings
     app.state.quick = None
     app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, streaming_paths=frozenset({UPLOAD_PATH}))
-    app.add_middleware(Guard, listen_host=settings.host)  # outermost: checked before anything else
+    app.add_middleware(Guard, listen_host=settings.host)  # outermost: refusals carry the headers too
 
     async def quick(function, *args):
         return await anyio.to_thread.run_sync(function, *args, limiter=app.state.quick)
@@ -220,8 +216,7 @@ def create_app(
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", media_type="text/html",
-                            headers={"Content-Security-Policy": _CSP, "Cache-Control": "no-cache"})
+        return FileResponse(STATIC_DIR / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
