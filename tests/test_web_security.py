@@ -1,4 +1,4 @@
-"""The web app against hostile or careless clients: foreign sites."""
+"""The web app against hostile or careless clients: foreign sites and malformed uploads."""
 
 from __future__ import annotations
 
@@ -18,6 +18,25 @@ def app_client(web_model):
     app = create_app(web_model)
     with TestClient(app) as client:
         yield app, client
+
+
+# --- every error a JSON 4xx ------------------------------------------------------------
+
+@pytest.mark.parametrize("body, content_type", [
+    (b"", "multipart/form-data; boundary=" + "b" * 300),
+    (b"--" + b"b" * 300 + b"--\r\n", "multipart/form-data; boundary=" + "b" * 300),
+    (b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n" + b"X" * 20000 + b"\r\n\r\n",
+     "multipart/form-data; boundary=b"),
+    (b"--b\r\n\r\n\r\n--b--", "multipart/form-data; boundary=b"),
+    (b"--b\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\nabc\r\n--b--\r\n",
+     "multipart/form-data; boundary=\"\""),
+])
+def test_malformed_multipart_is_a_json_4xx_never_a_500(app_client, body, content_type):
+    app, client = app_client
+    answer = client.post("/api/sessions", content=body, headers={"content-type": content_type})
+    assert 400 <= answer.status_code < 500, answer.text
+    assert set(answer.json()) == {"error"}
+    assert len(app.state.store) == 0 and list(app.state.store.root.iterdir()) == []
 
 
 # --- foreign origins and hosts -------------------------------------------------------------
@@ -89,3 +108,16 @@ def test_every_answer_carries_the_security_headers(web_model):
         assert [answer.status_code for answer in answers] == [200, 200, 200, 404, 404, 415, 413, 400, 403]
         for answer in answers:
             _assert_secured(answer)
+
+
+def test_an_unexpected_failure_is_json_with_the_headers(web_model):
+    app = create_app(web_model)
+
+    @app.get("/api/broken")
+    async def broken():
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/api/broken")
+    assert answer.status_code == 500 and "unexpectedly" in answer.json()["error"]
+    _assert_secured(answer)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import math
 import shutil
 import time
@@ -50,7 +51,7 @@ from ..exceptions import SampleChopError
 from ..io.audio import probe
 from ..model import ChopModel
 from .errors import WebError, http_status
-from .guard import Guard
+from .guard import SECURITY_HEADERS, Guard
 from .jobs import Analyser
 from .kit import build_kit, build_labels, place
 from .limits import BodyLimit
@@ -72,6 +73,8 @@ MAX_SCORE_POINTS = 4000
 
 #: Quick jobs (selection, kits) run at once in worker threads, beside the analyses.
 QUICK_JOBS = 4
+
+log = logging.getLogger(__name__)
 
 
 class SelectBody(BaseModel):
@@ -130,8 +133,8 @@ def _status(session: Session, store: SessionStore) -> dict[str, Any]:
     return document
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, headers: Optional[dict[str, str]] = None) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
 def _ready(session: Session) -> Analysis:
@@ -213,6 +216,13 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
         return _error(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        # a bug of the server's: JSON for the page, the traceback in the log (the
+        # framework logs it); sent past the guard, so it adds the headers itself
+        headers = {name.decode(): value.decode() for name, value in SECURITY_HEADERS}
+        return _error(500, "the server failed unexpectedly (its log has the details)", headers)
 
     @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def page() -> FileResponse:

@@ -13,7 +13,7 @@ import contextlib
 from pathlib import Path
 from typing import Optional
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
@@ -145,7 +145,7 @@ async def receive_upload(request: Request, destination: Path, *, max_bytes: int)
                     raise _too_large(max_bytes)
                 parser.write(chunk)
             parser.finalize()
-    except MultipartParseError:
+    except FormParserError:  # a bad boundary, framing or part header
         _remove(destination)
         raise WebError(400, "the upload is not well-formed multipart/form-data") from None
     except BaseException:
