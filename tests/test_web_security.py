@@ -1,12 +1,21 @@
-"""The web app against hostile or careless clients: foreign sites and malformed uploads."""
+"""The web app against hostile or careless clients: foreign sites, malformed and
+stalled uploads."""
 
 from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 
 from samplechop.web.app import create_app
 from samplechop.web.settings import WebSettings
-from web_support import TestClient, tone
+from web_support import TestClient, ThreadServer, multipart_body, tone
 
 
 def upload(client, name: str, data: bytes, **kwargs):
@@ -121,3 +130,72 @@ def test_an_unexpected_failure_is_json_with_the_headers(web_model):
         answer = client.get("/api/broken")
     assert answer.status_code == 500 and "unexpectedly" in answer.json()["error"]
     _assert_secured(answer)
+
+
+# --- stalled and interrupted uploads ------------------------------------------------------
+
+def _stall(port: int, size: int = 100_000) -> socket.socket:
+    """A connection that sends an upload's headers and 1 KB of its body, then nothing."""
+    connection = socket.create_connection(("127.0.0.1", port))
+    head = (f"POST /api/sessions HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+            f"Content-Type: multipart/form-data; boundary=b\r\nContent-Length: {size}\r\n\r\n").encode()
+    connection.sendall(head + b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.wav\"\r\n\r\n"
+                       + b"\0" * 1024)
+    return connection
+
+
+def _post_file(address: str, data: bytes):
+    body, content_type = multipart_body("a.wav", data)
+    request = urllib.request.Request(f"{address}/api/sessions", data=body, headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read()), answer.headers
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), error.headers
+
+
+def test_stalled_uploads_time_out_and_are_not_called_analyses(web_model, caplog):
+    settings = WebSettings(upload_idle_seconds=0.6, max_uploading=8, max_client_uploading=8)
+    caplog.set_level(logging.INFO)
+    with ThreadServer(create_app(web_model, settings)) as server:
+        stalled = [_stall(server.port) for _ in range(8)]
+        time.sleep(0.2)
+        status, body, headers = _post_file(server.address, tone(2))
+        assert status == 503 and "analysing" not in body["error"] and "uploads" in body["error"]
+        assert int(headers["Retry-After"]) > 0
+        time.sleep(0.8)  # the stalled uploads are dropped
+        for connection in stalled:
+            connection.settimeout(5)
+            answer = connection.recv(65536).decode("latin-1")
+            assert answer.startswith("HTTP/1.1 408") and "stalled" in answer
+            connection.close()
+        status, body, _ = _post_file(server.address, tone(2))
+        assert status == 202, body
+        # a client that goes away mid-upload leaves no session and no traceback
+        _stall(server.port).close()
+        time.sleep(0.3)
+        assert len(server.server.config.app.state.store) == 1
+    assert not [record for record in caplog.records if record.exc_info or "Traceback" in record.getMessage()]
+    assert "ClientDisconnect" not in caplog.text
+
+
+def test_analyses_at_their_limit_are_503_with_retry_after(web_model):
+    gate = threading.Event()
+
+    class Gated:
+        def __getattr__(self, name):
+            return getattr(web_model, name)
+
+        def predict(self, features, **kwargs):
+            assert gate.wait(30)
+            return web_model.predict(features, **kwargs)
+
+    app = create_app(Gated(), WebSettings(max_pending=2))
+    with TestClient(app) as client:
+        try:
+            assert [upload(client, "a.wav", tone(2)).status_code for _ in range(2)] == [202, 202]
+            refused = upload(client, "a.wav", tone(2))
+            assert refused.status_code == 503 and "analysing 2 samples" in refused.json()["error"]
+            assert int(refused.headers["retry-after"]) > 0
+        finally:
+            gate.set()

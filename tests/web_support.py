@@ -43,7 +43,7 @@ class TestClient(_FrameworkClient):
         super().__init__(app, base_url=base_url, **kwargs)
 
 __all__ = ["TestClient", "LOCAL_URL", "model_file", "wait_until_settled", "multipart_body", "wav_bytes", "tone",
-           "free_port", "start_server", "stop_server"]
+           "free_port", "start_server", "stop_server", "ThreadServer"]
 
 
 def model_file(folder: Path) -> Path:
@@ -138,3 +138,37 @@ def stop_server(process: subprocess.Popen) -> str:
     text = log.read()
     log.close()
     return text
+
+
+class ThreadServer:
+    """An app served by uvicorn on a free loopback port, in a thread of the test's process.
+
+    Unlike :func:`start_server`, the test chooses the app's settings and sees its log
+    records (``caplog``). Use as a context manager; ``address`` is its base URL.
+    """
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.address = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", log_config=None,
+                                access_log=False)
+        self.server = uvicorn.Server(config)
+        self.thread = None
+
+    def __enter__(self) -> "ThreadServer":
+        import threading
+
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise AssertionError("the server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)

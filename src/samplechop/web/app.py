@@ -18,9 +18,10 @@ POST      ``/api/sessions/{id}/labels``     the label file for ``{"times": [...]
 DELETE    ``/api/sessions/{id}``            remove the session and its files now
 ========  ================================  ==============================================
 
-Errors are JSON ``{"error": "..."}`` with a 4xx status (503 when the server is full),
-so that the page can show them; every answer carries the security headers of
-:mod:`samplechop.web.guard`, which also refuses foreign ``Host`` and ``Origin`` headers.
+Errors are JSON ``{"error": "..."}`` with a 4xx status (503, with ``Retry-After``,
+when the server is full), so that the page can show them; every answer carries the
+security headers of :mod:`samplechop.web.guard`, which also refuses foreign ``Host``
+and ``Origin`` headers.
 """
 
 from __future__ import annotations
@@ -137,6 +138,11 @@ def _error(status: int, message: str, headers: Optional[dict[str, str]] = None) 
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
+def _client(request: Request) -> str:
+    """The address a request comes from (for the per-client limits)."""
+    return request.client.host if request.client else ""
+
+
 def _ready(session: Session) -> Analysis:
     """The analysis of a session, or a 409 naming why there is none yet."""
     analysis = session.analysis
@@ -203,7 +209,7 @@ def create_app(
 
     @app.exception_handler(SampleChopError)
     async def _samplechop_error(request: Request, error: SampleChopError) -> JSONResponse:
-        return _error(http_status(error), str(error))
+        return _error(http_status(error), str(error), error.headers if isinstance(error, WebError) else None)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -246,9 +252,11 @@ def create_app(
 
     @app.post(UPLOAD_PATH, status_code=202)
     async def upload(request: Request) -> dict[str, Any]:
-        session = store.create()
+        session = store.create(_client(request))
         try:
-            sent = await receive_upload(request, session.source, max_bytes=settings.max_upload_bytes)
+            sent = await receive_upload(request, session.source, max_bytes=settings.max_upload_bytes,
+                                        idle_seconds=settings.upload_idle_seconds,
+                                        total_seconds=settings.upload_seconds)
             session.name_upload(sent)
             info = await quick(probe, session.source)
             if info.duration > settings.max_audio_minutes * 60:

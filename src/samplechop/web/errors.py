@@ -5,6 +5,8 @@ Every error answer of the API is JSON ``{"error": "<one line for the page>"}``.
 
 from __future__ import annotations
 
+from typing import Optional
+
 from ..exceptions import (
     AnnotationError,
     AudioError,
@@ -26,11 +28,19 @@ class WebError(SampleChopError):
         The HTTP status of the answer (4xx or 503).
     message : str
         One line, shown on the page.
+    retry_after : int, optional
+        Seconds after which the request may succeed; sent as ``Retry-After`` (for 503).
     """
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, *, retry_after: Optional[int] = None) -> None:
         super().__init__(message)
         self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The answer's extra headers."""
+        return {} if self.retry_after is None else {"Retry-After": str(int(self.retry_after))}
 
 
 def http_status(error: SampleChopError) -> int:

@@ -9,8 +9,11 @@ reserved names) and a suffix of the package's own, inside the session's own
 ``source/`` folder; ids a client sends are looked up in a dict, never joined to a path.
 
 Sessions expire :attr:`WebSettings.keep_minutes` after their last use; the store
-refuses new sessions beyond :attr:`WebSettings.max_sessions`, and new uploads while
-:attr:`WebSettings.max_pending` are being received or wait for analysis.
+refuses new sessions beyond :attr:`WebSettings.max_sessions` (HTTP 503 with
+``Retry-After``). Uploads being received and analyses are bounded apart
+(:attr:`WebSettings.max_uploading`, per client :attr:`WebSettings.max_client_uploading`,
+and :attr:`WebSettings.max_pending`), so that stalled uploads are never reported as
+analyses.
 """
 
 from __future__ import annotations
@@ -42,7 +45,14 @@ __all__ = ["Session", "SessionStore", "display_name", "source_suffix", "STATES",
 STATES = ("uploading", "queued", "analysing", "ready", "failed")
 
 #: States that count towards :attr:`WebSettings.max_pending`.
-PENDING = ("uploading", "queued", "analysing")
+ANALYSES = ("queued", "analysing")
+
+#: States of a session whose work is not done.
+PENDING = ("uploading", *ANALYSES)
+
+#: Seconds a client is told to wait when uploads or analyses are at their limit.
+RETRY_UPLOAD_SECONDS = 5
+RETRY_ANALYSIS_SECONDS = 20
 
 #: The name an upload is received under, before it is named after its safe stem.
 UPLOAD_STEM = "sample"
@@ -91,6 +101,8 @@ class Session:
         The upload on disk.
     state : str
         One of :data:`STATES`.
+    client : str
+        The address of the client that uploaded it (for the per-client limits).
     """
 
     id: str
@@ -100,6 +112,7 @@ class Session:
     source: Path
     created: float
     touched: float
+    client: str = ""
     state: str = "uploading"
     error: Optional[str] = None
     started: Optional[float] = None
@@ -159,30 +172,47 @@ class SessionStore:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def _pending(self) -> int:
-        """Sessions being uploaded, queued or analysed (call with the lock held)."""
-        return sum(session.state in PENDING for session in self._sessions.values())
+    def _count(self, states: tuple[str, ...], client: Optional[str] = None) -> int:
+        """Sessions in ``states`` (of ``client`` only, when given); call with the lock held."""
+        return sum(session.state in states and (client is None or session.client == client)
+                   for session in self._sessions.values())
 
-    def create(self) -> Session:
+    def create(self, client: str = "") -> Session:
         """Open a session for an upload (named once it has arrived, see :meth:`Session.name_upload`).
+
+        Parameters
+        ----------
+        client : str
+            The client's address, for the per-client limits.
 
         Raises
         ------
         WebError
-            503 when the store is full or too many uploads wait for analysis.
+            503 (with ``Retry-After``) when too many uploads are being received or
+            analysed, or when the server is full.
         """
+        settings = self.settings
         with self._lock:
-            if len(self._sessions) >= self.settings.max_sessions:
-                raise WebError(503, "the server holds as many samples as it may; try again in a few minutes")
-            waiting = self._pending()
-            if waiting >= self.settings.max_pending:
-                raise WebError(503, f"the server is busy analysing {waiting} samples; try again in a minute")
+            if self._count(("uploading",), client) >= settings.max_client_uploading:
+                raise WebError(503, f"{settings.max_client_uploading} of your uploads are still arriving; "
+                                    "wait for them to finish", retry_after=RETRY_UPLOAD_SECONDS)
+            receiving = self._count(("uploading",))
+            if receiving >= settings.max_uploading:
+                raise WebError(503, f"the server is receiving {receiving} uploads; try again in a few seconds",
+                               retry_after=RETRY_UPLOAD_SECONDS)
+            analysing = self._count(ANALYSES)
+            if analysing >= settings.max_pending:
+                raise WebError(503, f"the server is busy analysing {analysing} samples; try again in a minute",
+                               retry_after=RETRY_ANALYSIS_SECONDS)
+            if len(self._sessions) >= settings.max_sessions:
+                raise WebError(503, "the server holds as many samples as it may; try again in a few minutes",
+                               retry_after=RETRY_ANALYSIS_SECONDS)
             token = secrets.token_urlsafe(18)
             folder = self.root / token
             folder.mkdir(mode=0o700)
             now = self.clock()
             session = Session(id=token, folder=folder, name=UPLOAD_STEM, stem=UPLOAD_STEM,
-                              source=folder / UPLOAD_STEM, created=now, touched=now)
+                              source=folder / UPLOAD_STEM, created=now, touched=now, client=client)
             self._sessions[token] = session
         return session
 

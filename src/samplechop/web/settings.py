@@ -31,8 +31,14 @@ class WebSettings:
         22.05 kHz and the features), so the defaults bound it to 16 x 20 minutes,
         about 2 GB.
     max_pending : int >= 1
-        Uploads being received, waiting for or in analysis at once; more are
-        refused (HTTP 503).
+        Analyses waiting or running at once; more uploads are refused (HTTP 503).
+    max_uploading : int >= 1
+        Uploads being received at once; more are refused (HTTP 503).
+    max_client_uploading : int >= 1
+        Uploads one client address may send at once.
+    upload_idle_seconds, upload_seconds : float > 0
+        An upload fails (HTTP 408) when nothing arrives for ``upload_idle_seconds``
+        or when it takes longer than ``upload_seconds``.
     workers : int >= 1
         Analyses run in parallel, off the request path.
     max_json_kb : float > 0
@@ -48,6 +54,10 @@ class WebSettings:
     max_audio_minutes: float = 20.0
     max_sessions: int = 16
     max_pending: int = 8
+    max_uploading: int = 8
+    max_client_uploading: int = 4
+    upload_idle_seconds: float = 15.0
+    upload_seconds: float = 600.0
     workers: int = 2
     max_json_kb: float = 256.0
     host: str = "127.0.0.1"
@@ -70,11 +80,14 @@ class WebSettings:
     def validate(self) -> "WebSettings":
         """Check every limit; raise :class:`ParameterError` naming the first bad one."""
         for name, value in (("--max-upload-mb", self.max_upload_mb), ("--keep-minutes", self.keep_minutes),
-                            ("max_audio_minutes", self.max_audio_minutes), ("max_json_kb", self.max_json_kb)):
+                            ("max_audio_minutes", self.max_audio_minutes), ("max_json_kb", self.max_json_kb),
+                            ("upload_idle_seconds", self.upload_idle_seconds),
+                            ("upload_seconds", self.upload_seconds)):
             if not (math.isfinite(value) and value > 0):
                 raise ParameterError(f"{name} must be a positive number, got {value}")
         for name, count in (("max_sessions", self.max_sessions), ("max_pending", self.max_pending),
-                            ("workers", self.workers)):
+                            ("max_uploading", self.max_uploading),
+                            ("max_client_uploading", self.max_client_uploading), ("workers", self.workers)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ParameterError(f"{name} must be a whole number >= 1, got {count}")
         return self

@@ -5,14 +5,21 @@ named ``file`` is written straight to the session's folder, so memory per upload
 one network chunk whatever the file's size. The limit is enforced twice: from the
 ``Content-Length`` header before anything is read, and by counting bytes while they
 stream in (a client may send no length, or lie about it).
+
+A client that stalls is dropped: the upload fails with HTTP 408 when nothing arrives
+for ``idle_seconds``, or when the whole body takes longer than ``total_seconds``, so
+that a few stalled connections cannot hold the server's upload slots. A client that
+goes away mid-upload ends the request quietly (no traceback in the log).
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from pathlib import Path
 from typing import Optional
 
+import anyio
 from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
@@ -102,7 +109,43 @@ class _Receiver:
         self._in_file = False
 
 
-async def receive_upload(request: Request, destination: Path, *, max_bytes: int) -> str:
+class _Interrupted(Exception):
+    """The client went away before its body ended."""
+
+
+async def _chunks(request: Request, *, idle_seconds: float, total_seconds: float):
+    """The request body's chunks as they arrive, within the time limits.
+
+    Raises
+    ------
+    WebError
+        408 when the client stalls.
+    _Interrupted
+        When the client disconnects.
+    """
+    deadline = time.monotonic() + total_seconds
+    while True:
+        left = deadline - time.monotonic()
+        wait = min(idle_seconds, left)
+        message = None
+        if wait > 0:
+            with anyio.move_on_after(wait):
+                message = await request.receive()
+        if message is None:
+            if left <= idle_seconds:
+                raise WebError(408, f"the upload took longer than {total_seconds:g} s: try again")
+            raise WebError(408, f"the upload stalled (nothing arrived for {idle_seconds:g} s): try again")
+        if message["type"] == "http.disconnect":
+            raise _Interrupted()
+        chunk = message.get("body", b"")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def receive_upload(request: Request, destination: Path, *, max_bytes: int,
+                         idle_seconds: float = 15.0, total_seconds: float = 600.0) -> str:
     """Stream the ``file`` field of a multipart request to ``destination``.
 
     Parameters
@@ -113,6 +156,8 @@ async def receive_upload(request: Request, destination: Path, *, max_bytes: int)
         Server-owned path to write the file to (created; removed on failure).
     max_bytes : int
         Largest file accepted.
+    idle_seconds, total_seconds : float
+        Longest wait for the next chunk, and for the whole body.
 
     Returns
     -------
@@ -123,8 +168,8 @@ async def receive_upload(request: Request, destination: Path, *, max_bytes: int)
     ------
     WebError
         413 when the file or the body is too large, 415 when the body is not
-        multipart, 400 when it is malformed or holds no ``file`` field, 422 when the
-        file is empty.
+        multipart, 400 when it is malformed, holds no ``file`` field or the client
+        went away, 408 when the client stalls, 422 when the file is empty.
     """
     content_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
@@ -139,7 +184,7 @@ async def receive_upload(request: Request, destination: Path, *, max_bytes: int)
         with open(destination, "xb") as handle:
             receiver = _Receiver(handle, max_bytes)
             parser = MultipartParser(boundary, receiver.callbacks())
-            async for chunk in request.stream():
+            async for chunk in _chunks(request, idle_seconds=idle_seconds, total_seconds=total_seconds):
                 received += len(chunk)
                 if received > limit:
                     raise _too_large(max_bytes)
@@ -148,6 +193,9 @@ async def receive_upload(request: Request, destination: Path, *, max_bytes: int)
     except FormParserError:  # a bad boundary, framing or part header
         _remove(destination)
         raise WebError(400, "the upload is not well-formed multipart/form-data") from None
+    except _Interrupted:
+        _remove(destination)
+        raise WebError(400, "the upload was interrupted") from None
     except BaseException:
         _remove(destination)
         raise
