@@ -1,10 +1,12 @@
 """The web app against hostile or careless clients: foreign sites, malformed and
-stalled uploads."""
+stalled uploads, clients that never delete, and sessions that must stay apart."""
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
+import math
 import socket
 import threading
 import time
@@ -15,7 +17,7 @@ import pytest
 
 from samplechop.web.app import create_app
 from samplechop.web.settings import WebSettings
-from web_support import TestClient, ThreadServer, multipart_body, tone
+from web_support import TestClient, ThreadServer, multipart_body, tone, wait_until_settled
 
 
 def upload(client, name: str, data: bytes, **kwargs):
@@ -130,6 +132,82 @@ def test_an_unexpected_failure_is_json_with_the_headers(web_model):
         answer = client.get("/api/broken")
     assert answer.status_code == 500 and "unexpectedly" in answer.json()["error"]
     _assert_secured(answer)
+
+
+# --- sessions: unguessable, apart, bounded per client ------------------------------------
+
+def test_session_ids_are_unguessable(web_model):
+    settings = WebSettings(max_sessions=4000, max_client_sessions=4000, max_uploading=4000,
+                           max_client_uploading=4000)
+    app = create_app(web_model, settings)
+    store = app.state.store
+    try:
+        ids = [store.create(client=f"10.0.{i // 250}.{i % 250}").id for i in range(2000)]
+    finally:
+        store.close()
+    assert len(set(ids)) == len(ids)
+    alphabet = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+    assert all(len(token) == 24 and set(token) <= alphabet for token in ids)  # 24 x 6 = 144 bits
+    # every character is uniform over the 64 symbols: a chi-square test (df 63; 99.99% quantile ~ 117)
+    counts = collections.Counter("".join(ids))
+    expected = 2000 * 24 / 64
+    chi2 = sum((counts.get(symbol, 0) - expected) ** 2 / expected for symbol in alphabet)
+    assert chi2 < 117, chi2
+    # and each position carries its full 6 bits (entropy estimated from 2000 draws)
+    for position in range(24):
+        column = collections.Counter(token[position] for token in ids)
+        entropy = -sum(n / 2000 * math.log2(n / 2000) for n in column.values())
+        assert entropy > 5.8, (position, entropy)
+
+
+def test_one_session_cannot_reach_another(app_client):
+    app, client = app_client
+    first = wait_until_settled(client, upload(client, "one.wav", tone(3)).json()["id"])
+    second = wait_until_settled(client, upload(client, "two.wav", tone(3, reverse=True)).json()["id"])
+    assert first["state"] == second["state"] == "ready"
+    other = second["id"]
+    for token in (other.upper(), other.lower(), other[:-1], other + "A", other[1:],
+                  f"{first['id']}%2F..%2F{other}"):
+        if token == other:
+            continue
+        for method, suffix, body in (("get", "", None), ("get", "/audio", None), ("post", "/kit", {"times": [1.0]}),
+                                     ("post", "/labels", {"times": [1.0]}), ("delete", "", None)):
+            kwargs = {"json": body} if body is not None else {}
+            assert getattr(client, method)(f"/api/sessions/{token}{suffix}", **kwargs).status_code == 404
+    assert client.delete(f"/api/sessions/{first['id']}").status_code == 204
+    assert client.get(f"/api/sessions/{other}").json()["name"] == "two.wav"
+    kit = client.post(f"/api/sessions/{other}/labels", json={"times": [1.0]})
+    assert kit.status_code == 200 and "two.txt" in kit.headers["content-disposition"]
+
+
+def test_a_client_that_never_deletes_keeps_only_its_newest_sessions(web_model):
+    app = create_app(web_model, WebSettings(max_client_sessions=2, max_sessions=16))
+    with TestClient(app) as client:
+        ids = []
+        for index in range(5):
+            ids.append(upload(client, f"take{index}.wav", tone(2)).json()["id"])
+            assert wait_until_settled(client, ids[-1])["state"] == "ready"
+        assert len(app.state.store) == 2
+        assert [client.get(f"/api/sessions/{token}").status_code for token in ids] == [404, 404, 404, 200, 200]
+        assert len(list(app.state.store.root.iterdir())) == 2
+
+
+def test_a_full_server_replaces_the_session_unused_for_longest(web_model):
+    now = [1000.0]
+    app = create_app(web_model, WebSettings(max_sessions=2, evict_after_seconds=60), clock=lambda: now[0])
+    with TestClient(app, client=("10.0.0.1", 5000)) as first, TestClient(app, client=("10.0.0.2", 5000)) as second:
+        old = upload(first, "old.wav", tone(2)).json()["id"]
+        recent = upload(second, "recent.wav", tone(2)).json()["id"]
+        for token in (old, recent):
+            wait_until_settled(first, token)
+        now[0] += 30
+        first.get(f"/api/sessions/{recent}")  # used 30 s later
+        refused = upload(second, "new.wav", tone(2))  # nobody unused for 60 s yet
+        assert refused.status_code == 503 and int(refused.headers["retry-after"]) > 0
+        now[0] += 45  # old: 75 s unused, recent: 45 s
+        assert upload(second, "new.wav", tone(2)).status_code == 202
+        assert first.get(f"/api/sessions/{old}").status_code == 404
+        assert first.get(f"/api/sessions/{recent}").status_code == 200
 
 
 # --- stalled and interrupted uploads ------------------------------------------------------

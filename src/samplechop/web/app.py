@@ -245,6 +245,7 @@ def create_app(
             "max_upload_mb": settings.max_upload_mb,
             "max_audio_minutes": settings.max_audio_minutes,
             "keep_minutes": settings.keep_minutes,
+            "max_sessions": settings.max_sessions,
             "max_chops": MAX_CHOPS,
             "suffixes": list(AUDIO_SUFFIXES),
             "defaults": {"n": defaults.n, "lam": defaults.lam, "threshold": round(float(model.threshold), 4)},
@@ -252,7 +253,7 @@ def create_app(
 
     @app.post(UPLOAD_PATH, status_code=202)
     async def upload(request: Request) -> dict[str, Any]:
-        session = store.create(_client(request))
+        session = await anyio.to_thread.run_sync(store.create, _client(request))
         try:
             sent = await receive_upload(request, session.source, max_bytes=settings.max_upload_bytes,
                                         idle_seconds=settings.upload_idle_seconds,

@@ -8,12 +8,15 @@ shown as it is; file names are built only from its safe stem
 reserved names) and a suffix of the package's own, inside the session's own
 ``source/`` folder; ids a client sends are looked up in a dict, never joined to a path.
 
-Sessions expire :attr:`WebSettings.keep_minutes` after their last use; the store
-refuses new sessions beyond :attr:`WebSettings.max_sessions` (HTTP 503 with
-``Retry-After``). Uploads being received and analyses are bounded apart
-(:attr:`WebSettings.max_uploading`, per client :attr:`WebSettings.max_client_uploading`,
-and :attr:`WebSettings.max_pending`), so that stalled uploads are never reported as
-analyses.
+Sessions expire :attr:`WebSettings.keep_minutes` after their last use. A new upload
+first makes room: a client at :attr:`WebSettings.max_client_sessions` loses its own
+session unused for longest, and a full server (:attr:`WebSettings.max_sessions`) the
+session of any client unused for longest, once it has been unused for
+:attr:`WebSettings.evict_after_seconds`; only when no session may go is the upload
+refused (HTTP 503 with ``Retry-After``). Uploads being received and analyses are
+bounded apart (:attr:`WebSettings.max_uploading`, per client
+:attr:`WebSettings.max_client_uploading`, and :attr:`WebSettings.max_pending`), so
+that stalled uploads are never reported as analyses.
 """
 
 from __future__ import annotations
@@ -47,8 +50,11 @@ STATES = ("uploading", "queued", "analysing", "ready", "failed")
 #: States that count towards :attr:`WebSettings.max_pending`.
 ANALYSES = ("queued", "analysing")
 
-#: States of a session whose work is not done.
+#: States of a session whose work is not done (never replaced by a new upload).
 PENDING = ("uploading", *ANALYSES)
+
+#: Random bytes of a session id (its only handle): 144 bits.
+TOKEN_BYTES = 18
 
 #: Seconds a client is told to wait when uploads or analyses are at their limit.
 RETRY_UPLOAD_SECONDS = 5
@@ -177,6 +183,15 @@ class SessionStore:
         return sum(session.state in states and (client is None or session.client == client)
                    for session in self._sessions.values())
 
+    def _least_used_idle(self, client: Optional[str] = None, *, unused_for: float = 0.0) -> Optional[Session]:
+        """The idle session (analysed or failed) unused for longest, of ``client`` when given,
+        if it has been unused for ``unused_for`` seconds; call with the lock held."""
+        limit = self.clock() - unused_for
+        idle = [session for session in self._sessions.values()
+                if session.state not in PENDING and (client is None or session.client == client)
+                and session.touched <= limit]
+        return min(idle, key=lambda session: session.touched, default=None)
+
     def create(self, client: str = "") -> Session:
         """Open a session for an upload (named once it has arrived, see :meth:`Session.name_upload`).
 
@@ -189,9 +204,10 @@ class SessionStore:
         ------
         WebError
             503 (with ``Retry-After``) when too many uploads are being received or
-            analysed, or when the server is full.
+            analysed, or when the server is full and no session may be replaced.
         """
         settings = self.settings
+        evicted: list[Session] = []
         with self._lock:
             if self._count(("uploading",), client) >= settings.max_client_uploading:
                 raise WebError(503, f"{settings.max_client_uploading} of your uploads are still arriving; "
@@ -204,16 +220,28 @@ class SessionStore:
             if analysing >= settings.max_pending:
                 raise WebError(503, f"the server is busy analysing {analysing} samples; try again in a minute",
                                retry_after=RETRY_ANALYSIS_SECONDS)
+            if sum(session.client == client for session in self._sessions.values()) >= settings.max_client_sessions:
+                evicted.append(self._evict(self._least_used_idle(client)))
             if len(self._sessions) >= settings.max_sessions:
-                raise WebError(503, "the server holds as many samples as it may; try again in a few minutes",
-                               retry_after=RETRY_ANALYSIS_SECONDS)
-            token = secrets.token_urlsafe(18)
+                evicted.append(self._evict(self._least_used_idle(unused_for=settings.evict_after_seconds)))
+            token = secrets.token_urlsafe(TOKEN_BYTES)
             folder = self.root / token
             folder.mkdir(mode=0o700)
             now = self.clock()
             session = Session(id=token, folder=folder, name=UPLOAD_STEM, stem=UPLOAD_STEM,
                               source=folder / UPLOAD_STEM, created=now, touched=now, client=client)
             self._sessions[token] = session
+        for old in evicted:
+            self._discard(old)
+        return session
+
+    def _evict(self, session: Optional[Session]) -> Session:
+        """Take ``session`` out of the store to make room; 503 when there is none (call with
+        the lock held; the caller discards it once the lock is released)."""
+        if session is None:
+            raise WebError(503, "the server holds as many samples as it may, all in use; "
+                                "try again in a few minutes", retry_after=RETRY_ANALYSIS_SECONDS)
+        del self._sessions[session.id]
         return session
 
     def queue_position(self, session: Session) -> int:

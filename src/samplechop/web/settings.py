@@ -26,10 +26,17 @@ class WebSettings:
     max_audio_minutes : float > 0
         Longest audio accepted (its analysis is kept in memory while the session lives).
     max_sessions : int >= 1
-        Sessions kept at once; a new upload is refused (HTTP 503) beyond it. A
-        session's analysis takes about 100 kB per second of audio (the mono signal at
-        22.05 kHz and the features), so the defaults bound it to 16 x 20 minutes,
-        about 2 GB.
+        Sessions kept at once. When the server is full, a new upload replaces the
+        session unused for longest, if it has been unused for ``evict_after_seconds``;
+        otherwise it is refused (HTTP 503). A session's analysis takes about 100 kB
+        per second of audio (the mono signal at 22.05 kHz and the features), so the
+        defaults bound it to 16 x 20 minutes, about 2 GB.
+    max_client_sessions : int >= 1
+        Sessions kept for one client address: its next upload replaces its session
+        unused for longest (a client that never deletes cannot fill the server).
+    evict_after_seconds : float >= 0
+        How long another client's session must have been unused before a new upload
+        may replace it on a full server.
     max_pending : int >= 1
         Analyses waiting or running at once; more uploads are refused (HTTP 503).
     max_uploading : int >= 1
@@ -53,6 +60,8 @@ class WebSettings:
     keep_minutes: float = 60.0
     max_audio_minutes: float = 20.0
     max_sessions: int = 16
+    max_client_sessions: int = 8
+    evict_after_seconds: float = 60.0
     max_pending: int = 8
     max_uploading: int = 8
     max_client_uploading: int = 4
@@ -85,7 +94,10 @@ class WebSettings:
                             ("upload_seconds", self.upload_seconds)):
             if not (math.isfinite(value) and value > 0):
                 raise ParameterError(f"{name} must be a positive number, got {value}")
+        if not (math.isfinite(self.evict_after_seconds) and self.evict_after_seconds >= 0):
+            raise ParameterError(f"evict_after_seconds must be >= 0, got {self.evict_after_seconds}")
         for name, count in (("max_sessions", self.max_sessions), ("max_pending", self.max_pending),
+                            ("max_client_sessions", self.max_client_sessions),
                             ("max_uploading", self.max_uploading),
                             ("max_client_uploading", self.max_client_uploading), ("workers", self.workers)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
