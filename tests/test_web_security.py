@@ -1,9 +1,11 @@
 """The web app against hostile or careless clients: foreign sites, malformed and
-stalled uploads, clients that never delete, and sessions that must stay apart."""
+stalled uploads, clients that never delete, files that expand on disk, and sessions
+that must stay apart."""
 
 from __future__ import annotations
 
 import collections
+import io
 import json
 import logging
 import math
@@ -13,7 +15,9 @@ import time
 import urllib.error
 import urllib.request
 
+import numpy as np
 import pytest
+import soundfile as sf
 
 from samplechop.web.app import create_app
 from samplechop.web.settings import WebSettings
@@ -277,3 +281,58 @@ def test_analyses_at_their_limit_are_503_with_retry_after(web_model):
             assert int(refused.headers["retry-after"]) > 0
         finally:
             gate.set()
+
+
+# --- disk: small previews, a bounded total -----------------------------------------------
+
+def _long_quiet_flac(seconds: float, sr: int) -> bytes:
+    """Mostly silence at a high rate, with a few clicks: a few hundred KB of FLAC."""
+    y = np.zeros((int(seconds * sr), 2), np.float32)
+    for start in np.arange(1.0, seconds - 1, 4.0):
+        index = int(start * sr)
+        y[index:index + sr // 50] = 0.5 * np.sin(np.arange(sr // 50) * 0.3)[:, None]
+    buffer = io.BytesIO()
+    sf.write(buffer, y, sr, format="FLAC", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def test_a_long_high_rate_sample_gets_a_small_preview(web_model):
+    app = create_app(web_model, WebSettings(max_preview_mb=2))
+    data = _long_quiet_flac(60, 96000)  # its 16-bit WAV at 96 kHz stereo would be 23 MB
+    with TestClient(app) as client:
+        status = wait_until_settled(client, upload(client, "quiet.flac", data).json()["id"])
+        assert status["state"] == "ready", status
+        assert status["info"]["sample_rate"] == 96000 and status["info"]["preview_rate"] < 96000
+        session = app.state.store.get(status["id"])
+        assert session.preview.stat().st_size <= 2 * 2**20
+        audio = client.get(f"/api/sessions/{status['id']}/audio")
+        preview, rate = sf.read(io.BytesIO(audio.content))
+        assert rate == status["info"]["preview_rate"] and abs(preview.shape[0] / rate - 60) < 0.01
+        # the kit is still cut from the upload, at its own rate
+        kit = client.post(f"/api/sessions/{status['id']}/kit", json={"times": [1.0, 5.0]})
+        assert kit.status_code == 200
+        files = sum(path.stat().st_size for path in session.folder.rglob("*") if path.is_file())
+        assert app.state.store.disk.used == session.reserved >= files  # the kit's share given back
+
+
+def test_the_servers_files_stay_within_their_total(web_model):
+    settings = WebSettings(max_disk_mb=0.5, max_preview_mb=0.2)
+    app = create_app(web_model, settings)
+    with TestClient(app) as client:
+        first = upload(client, "a.wav", tone(6))  # 96 KB upload, a 96 KB preview
+        assert first.status_code == 202
+        assert wait_until_settled(client, first.json()["id"])["state"] == "ready"
+        refused = upload(client, "b.wav", tone(24))  # 384 KB more: over the 512 KB in all
+        assert refused.status_code == 503 and "disk space" in refused.json()["error"]
+        assert int(refused.headers["retry-after"]) > 0
+        used = sum(path.stat().st_size for path in app.state.store.root.rglob("*") if path.is_file())
+        assert used <= settings.max_disk_bytes and app.state.store.disk.used <= settings.max_disk_bytes
+        client.delete(f"/api/sessions/{first.json()['id']}")
+        assert app.state.store.disk.used == 0
+        assert upload(client, "b.wav", tone(24)).status_code == 202
+
+
+def test_config_tells_the_page_the_disk_limits(app_client):
+    _, client = app_client
+    config = client.get("/api/config").json()
+    assert config["max_preview_mb"] == 48 and config["max_disk_mb"] == 6144 and config["max_kit_mb"] == 1024

@@ -54,7 +54,7 @@ from ..model import ChopModel
 from .errors import WebError, http_status
 from .guard import SECURITY_HEADERS, Guard
 from .jobs import Analyser
-from .kit import build_kit, build_labels, place
+from .kit import build_kit, build_labels, kit_bytes, place
 from .limits import BodyLimit
 from .selection import select, snap
 from .sessions import Session, SessionStore
@@ -125,7 +125,8 @@ def _status(session: Session, store: SessionStore) -> dict[str, Any]:
     info = session.info
     if info is not None:
         document["info"] = {"duration": info.duration, "sample_rate": info.sr, "channels": info.channels,
-                            "format": info.format, "subtype": info.subtype}
+                            "format": info.format, "subtype": info.subtype,
+                            "preview_rate": session.preview_rate}
     analysis = session.analysis
     if session.state == "ready" and analysis is not None:
         scores, rate = _score_curve(analysis.activations, analysis.frame_rate)
@@ -178,7 +179,7 @@ def create_app(
     """
     settings = (settings or WebSettings()).validate()
     store = SessionStore(settings, clock=clock)
-    analyser = Analyser(model, workers=settings.workers)
+    analyser = Analyser(model, workers=settings.workers, store=store)
     sweep_every = min(30.0, max(0.5, settings.keep_seconds / 4))
 
     async def sweep() -> None:
@@ -245,6 +246,9 @@ def create_app(
             "max_upload_mb": settings.max_upload_mb,
             "max_audio_minutes": settings.max_audio_minutes,
             "keep_minutes": settings.keep_minutes,
+            "max_preview_mb": settings.max_preview_mb,
+            "max_kit_mb": settings.max_kit_mb,
+            "max_disk_mb": settings.max_disk_mb,
             "max_sessions": settings.max_sessions,
             "max_chops": MAX_CHOPS,
             "suffixes": list(AUDIO_SUFFIXES),
@@ -255,9 +259,13 @@ def create_app(
     async def upload(request: Request) -> dict[str, Any]:
         session = await anyio.to_thread.run_sync(store.create, _client(request))
         try:
+            declared = request.headers.get("content-length", "")
+            ceiling = settings.max_upload_bytes
+            store.reserve(session, min(int(declared), ceiling) if declared.isdigit() else ceiling, "the upload")
             sent = await receive_upload(request, session.source, max_bytes=settings.max_upload_bytes,
                                         idle_seconds=settings.upload_idle_seconds,
                                         total_seconds=settings.upload_seconds)
+            store.release(session, session.reserved - session.source.stat().st_size)
             session.name_upload(sent)
             info = await quick(probe, session.source)
             if info.duration > settings.max_audio_minutes * 60:
@@ -320,12 +328,25 @@ def create_app(
         result = await quick(lambda: place(analysis, body.times, lam=body.lam, threshold=body.threshold))
         return session, result
 
+    def remove_kit(session: Session, folder: Path, size: int) -> None:
+        shutil.rmtree(folder, ignore_errors=True)
+        store.release(session, size)
+
     @app.post("/api/sessions/{token}/kit")
     async def kit(token: str, body: TimesBody) -> FileResponse:
         session, result = await placed(token, body)
-        archive = await quick(build_kit, result, session.folder)
+        size = kit_bytes(result)
+        if size > settings.max_kit_bytes:
+            raise WebError(422, f"this kit would take {size / 2**20:.0f} MB, over this server's limit of "
+                                f"{settings.max_kit_mb:g} MB: delete chops, or move the first one later")
+        store.reserve(session, size, "the kit")
+        try:
+            archive = await quick(build_kit, result, session.folder)
+        except BaseException:
+            store.release(session, size)
+            raise
         return FileResponse(archive, media_type="application/zip", filename=f"{session.stem}.zip",
-                            background=BackgroundTask(shutil.rmtree, archive.parent.parent, True))
+                            background=BackgroundTask(remove_kit, session, archive.parent.parent, size))
 
     @app.post("/api/sessions/{token}/labels")
     async def labels(token: str, body: TimesBody) -> FileResponse:

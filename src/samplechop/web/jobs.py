@@ -19,9 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from ..chop import ChopSettings, analyse
 from ..exceptions import SampleChopError
 from ..model import ChopModel
-from .preview import write_preview
+from .preview import preview_format, write_preview
 from .selection import select
-from .sessions import Session
+from .sessions import Session, SessionStore
 
 __all__ = ["Analyser"]
 
@@ -37,10 +37,13 @@ class Analyser:
         Shared by every analysis (read only).
     workers : int
         Analyses at once.
+    store : SessionStore
+        The sessions, whose disk budget each preview reserves its size from.
     """
 
-    def __init__(self, model: ChopModel, *, workers: int) -> None:
+    def __init__(self, model: ChopModel, *, workers: int, store: SessionStore) -> None:
         self.model = model
+        self.store = store
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="samplechop-analyse")
 
     def submit(self, session: Session) -> None:
@@ -54,7 +57,10 @@ class Analyser:
         session.state, session.started = "analysing", time.monotonic()
         try:
             analysis = analyse(session.source, model=self.model)
-            write_preview(analysis.info, session.preview)
+            form = preview_format(analysis.info, self.store.settings.max_preview_bytes)
+            self.store.reserve(session, form.bytes, "the preview")
+            write_preview(analysis.info, session.preview, form)
+            session.preview_rate = form.sr
             select(analysis, ChopSettings(), session.cache)  # the page's first selection is then at once
         except SampleChopError as error:
             session.error = session.public_message(str(error))

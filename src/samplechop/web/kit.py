@@ -13,6 +13,7 @@ producer's corrections become training data.
 
 from __future__ import annotations
 
+import math
 import secrets
 import warnings
 from pathlib import Path
@@ -25,8 +26,9 @@ from ..exceptions import AudioError, ParameterError
 from ..export import write_outputs
 from ..export.writer import kit_stem
 from ..io.annotations import LabelWarning, validate_times, write_labels
+from ..io.audio import output_subtype
 
-__all__ = ["KIT_FORMATS", "check_times", "place", "build_kit", "build_labels"]
+__all__ = ["KIT_FORMATS", "check_times", "place", "kit_bytes", "build_kit", "build_labels"]
 
 #: What a downloaded kit holds besides the WAV chops, manifest and label file: the MPC
 #: program, the SFZ, the MIDI file, and the zip of them all (the download).
@@ -67,6 +69,23 @@ def place(analysis: Analysis, times: Sequence[float], *, lam: float = ChopSettin
     if not result.chops:
         raise AudioError("no chop is left once the chops are placed: move them away from the end")
     return result
+
+
+#: Bytes of a kit besides its chops' samples (program, SFZ, MIDI, manifest, labels,
+#: headers), per chop and in all.
+_KIT_BYTES_PER_CHOP = 4096
+_KIT_BYTES_FIXED = 1 << 20
+
+
+def kit_bytes(result: ChopResult) -> int:
+    """The most bytes the kit of ``result`` takes on disk: its WAV chops, the other
+    files, and the zip of them all (stored uncompressed at worst)."""
+    info = result.info
+    bits = {"PCM_U8": 8, "PCM_16": 16, "PCM_24": 24, "PCM_32": 32, "FLOAT": 32, "DOUBLE": 64}
+    width = bits.get(output_subtype(info), 32) // 8
+    seconds = sum(chop.end - chop.start for chop in result.chops)
+    samples = int(math.ceil(seconds * info.sr)) * info.channels
+    return 2 * (samples * width + _KIT_BYTES_PER_CHOP * len(result.chops)) + _KIT_BYTES_FIXED
 
 
 def build_kit(result: ChopResult, folder: Path) -> Path:

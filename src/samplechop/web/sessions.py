@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 from ..constants import AUDIO_SUFFIXES
 from ..export.names import safe_stem
+from .disk import DiskBudget
 from .errors import WebError
 from .selection import SpectraCache
 from .settings import WebSettings
@@ -109,6 +110,8 @@ class Session:
         One of :data:`STATES`.
     client : str
         The address of the client that uploaded it (for the per-client limits).
+    reserved : int
+        Bytes of the server's disk budget its files hold.
     """
 
     id: str
@@ -119,6 +122,8 @@ class Session:
     created: float
     touched: float
     client: str = ""
+    reserved: int = 0
+    preview_rate: Optional[int] = None
     state: str = "uploading"
     error: Optional[str] = None
     started: Optional[float] = None
@@ -172,6 +177,7 @@ class SessionStore:
         self.settings = settings
         self.clock = clock
         self.root = Path(tempfile.mkdtemp(prefix="samplechop-web-"))
+        self.disk = DiskBudget(settings.max_disk_bytes)
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -294,8 +300,28 @@ class SessionStore:
             self._discard(session)
         shutil.rmtree(self.root, ignore_errors=True)
 
-    @staticmethod
-    def _discard(session: Session) -> None:
+    def reserve(self, session: Session, size: int, what: str) -> None:
+        """Reserve ``size`` bytes of the disk budget for a file of ``session``.
+
+        Raises
+        ------
+        WebError
+            503 when the server's disk budget has not that much left.
+        """
+        with self._lock:
+            if session.removed:
+                raise WebError(404, "no such sample on the server (it may have expired): upload it again")
+            session.reserved += self.disk.reserve(size, what)
+
+    def release(self, session: Session, size: int) -> None:
+        """Give back ``size`` bytes that ``session`` reserved (a file of it is deleted)."""
+        with self._lock:
+            size = min(size, session.reserved)
+            session.reserved -= size
+            self.disk.release(size)
+
+    def _discard(self, session: Session) -> None:
         session.removed = True
         session.analysis = None
         shutil.rmtree(session.folder, ignore_errors=True)
+        self.release(session, session.reserved)

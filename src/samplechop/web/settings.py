@@ -46,6 +46,14 @@ class WebSettings:
     upload_idle_seconds, upload_seconds : float > 0
         An upload fails (HTTP 408) when nothing arrives for ``upload_idle_seconds``
         or when it takes longer than ``upload_seconds``.
+    max_preview_mb : float > 0
+        Largest preview (the WAV the page plays): a longer or higher-rate sample is
+        previewed at a lower rate, or in mono, to fit.
+    max_kit_mb : float > 0
+        Largest kit (its WAV chops and their zip, on disk while it is sent).
+    max_disk_mb : float > 0
+        All the server's files at once (uploads, previews, kits); an upload or a kit
+        beyond it is refused (HTTP 503).
     workers : int >= 1
         Analyses run in parallel, off the request path.
     max_json_kb : float > 0
@@ -67,6 +75,9 @@ class WebSettings:
     max_client_uploading: int = 4
     upload_idle_seconds: float = 15.0
     upload_seconds: float = 600.0
+    max_preview_mb: float = 48.0
+    max_kit_mb: float = 1024.0
+    max_disk_mb: float = 6144.0
     workers: int = 2
     max_json_kb: float = 256.0
     host: str = "127.0.0.1"
@@ -75,6 +86,21 @@ class WebSettings:
     def max_upload_bytes(self) -> int:
         """The upload limit in bytes."""
         return int(self.max_upload_mb * _MB)
+
+    @property
+    def max_preview_bytes(self) -> int:
+        """The preview limit in bytes."""
+        return int(self.max_preview_mb * _MB)
+
+    @property
+    def max_kit_bytes(self) -> int:
+        """The kit limit in bytes."""
+        return int(self.max_kit_mb * _MB)
+
+    @property
+    def max_disk_bytes(self) -> int:
+        """The limit of all the server's files, in bytes."""
+        return int(self.max_disk_mb * _MB)
 
     @property
     def keep_seconds(self) -> float:
@@ -91,7 +117,8 @@ class WebSettings:
         for name, value in (("--max-upload-mb", self.max_upload_mb), ("--keep-minutes", self.keep_minutes),
                             ("max_audio_minutes", self.max_audio_minutes), ("max_json_kb", self.max_json_kb),
                             ("upload_idle_seconds", self.upload_idle_seconds),
-                            ("upload_seconds", self.upload_seconds)):
+                            ("upload_seconds", self.upload_seconds), ("max_preview_mb", self.max_preview_mb),
+                            ("max_kit_mb", self.max_kit_mb), ("max_disk_mb", self.max_disk_mb)):
             if not (math.isfinite(value) and value > 0):
                 raise ParameterError(f"{name} must be a positive number, got {value}")
         if not (math.isfinite(self.evict_after_seconds) and self.evict_after_seconds >= 0):
