@@ -165,17 +165,21 @@ def test_select_is_fast_once_analysed(served):
 
 
 @pytest.mark.parametrize("body, message", [
-    ({"n": 0}, "-n must be"),
-    ({"n": 513}, "too many"),
-    ({"n": "many"}, "n:"),
-    ({"lam": 1.5}, "--lambda"),
-    ({"threshold": -0.1}, "--threshold"),
+    ({"n": 0}, "Chops (N) must be a whole number from 1 to 512, got 0"),
+    ({"n": 513}, "Chops (N) must be a whole number from 1 to 512, got 513"),
+    ({"n": "many"}, "Chops (N): "),
+    ({"n": True}, "Chops (N): "),
+    ({"n": 4.5}, "Chops (N): "),
+    ({"lam": 1.5}, "Diversity must be between 0 and 1"),
+    ({"threshold": -0.1}, "Threshold must be between 0 and 1"),
     ({"n": 4, "colour": "red"}, "colour"),
 ])
-def test_select_refuses_bad_settings(served, body, message):
+def test_select_refuses_bad_settings_in_the_pages_words(served, body, message):
     client, _, status = served
     answer = client.post(url(status, "/select"), json=body)
-    assert answer.status_code == 422 and message in answer.json()["error"]
+    error = answer.json()["error"]
+    assert answer.status_code == 422 and message in error
+    assert "-n" not in error and "--" not in error  # the page has no command-line options
 
 
 def test_select_refuses_a_body_that_is_not_json(served):

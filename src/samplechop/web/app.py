@@ -41,7 +41,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -51,6 +51,7 @@ from ..constants import AUDIO_SUFFIXES
 from ..exceptions import SampleChopError
 from ..io.audio import probe
 from ..model import ChopModel
+from .controls import check_controls
 from .errors import WebError, http_status
 from .guard import SECURITY_HEADERS, Guard
 from .jobs import Analyser
@@ -77,12 +78,16 @@ QUICK_JOBS = 4
 
 log = logging.getLogger(__name__)
 
+#: The page's names of the fields of JSON bodies, for error messages.
+CONTROL_NAMES = {"n": "Chops (N)", "lam": "Diversity", "threshold": "Threshold", "times": "chop times",
+                 "time": "chop time"}
+
 
 class SelectBody(BaseModel):
     """Selection settings sent by the page."""
 
     model_config = ConfigDict(extra="forbid")
-    n: int = ChopSettings.n
+    n: StrictInt = ChopSettings.n
     lam: float = ChopSettings.lam
     threshold: Optional[float] = None
 
@@ -216,7 +221,7 @@ def create_app(
     async def _validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
         problems = []
         for item in error.errors()[:3]:
-            where = ".".join(str(part) for part in item.get("loc", ()) if part != "body")
+            where = ".".join(CONTROL_NAMES.get(str(part), str(part)) for part in item.get("loc", ()) if part != "body")
             problems.append(f"{where}: {item.get('msg', 'invalid')}" if where else item.get("msg", "invalid"))
         return _error(422, "bad request: " + "; ".join(problems))
 
@@ -297,6 +302,7 @@ def create_app(
     async def choose(token: str, body: SelectBody) -> dict[str, Any]:
         session = store.get(token)
         analysis = _ready(session)
+        check_controls(n=body.n, lam=body.lam, threshold=body.threshold)
         chop_settings = ChopSettings(n=body.n, lam=body.lam, threshold=body.threshold).validate()
         result = await quick(select, analysis, chop_settings, session.cache)
         return {
@@ -325,6 +331,7 @@ def create_app(
         """The session and its chops cut at the page's final times (for the downloads)."""
         session = store.get(token)
         analysis = _ready(session)
+        check_controls(lam=body.lam, threshold=body.threshold)
         result = await quick(lambda: place(analysis, body.times, lam=body.lam, threshold=body.threshold))
         return session, result
 
