@@ -27,6 +27,7 @@ from ..export import write_outputs
 from ..export.writer import kit_stem
 from ..io.annotations import LabelWarning, validate_times, write_labels
 from ..io.audio import output_subtype
+from .errors import WebError
 
 __all__ = ["KIT_FORMATS", "check_times", "place", "kit_bytes", "build_kit", "build_labels"]
 
@@ -36,7 +37,10 @@ KIT_FORMATS = ("wav", "xpm", "sfz", "midi", "zip")
 
 
 def check_times(times: Sequence[float], *, duration: float) -> np.ndarray:
-    """The chop times a page sent, checked, sorted and without duplicates.
+    """The chop times a page sent, checked and sorted.
+
+    Two chops at the same time are refused, never merged: the kit must hold as many
+    chops as the page shows pads.
 
     Raises
     ------
@@ -44,6 +48,8 @@ def check_times(times: Sequence[float], *, duration: float) -> np.ndarray:
         When there are none or more than :data:`MAX_CHOPS`.
     AnnotationError
         When a time is not finite, negative or past the end of the audio.
+    WebError
+        422 when two chops are at the same time.
     """
     if len(times) == 0:
         raise ParameterError("there are no chops: add at least one")
@@ -51,7 +57,12 @@ def check_times(times: Sequence[float], *, duration: float) -> np.ndarray:
         raise ParameterError(f"{len(times)} chops are too many: at most {MAX_CHOPS}")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", LabelWarning)
-        return validate_times(times, path="chop times", duration=duration)
+        checked = validate_times(times, path="chop times", duration=duration)
+    if checked.size < len(times):
+        ordered = np.sort(np.asarray(times, dtype=float))
+        same = ordered[1:][np.diff(ordered) == 0][0]
+        raise WebError(422, f"two chops are at {same:.3f} s: move or delete one")
+    return checked
 
 
 def place(analysis: Analysis, times: Sequence[float], *, lam: float = ChopSettings.lam,
@@ -68,6 +79,12 @@ def place(analysis: Analysis, times: Sequence[float], *, lam: float = ChopSettin
     result = place_chops(analysis, settings, checked)
     if not result.chops:
         raise AudioError("no chop is left once the chops are placed: move them away from the end")
+    if len(result.chops) != checked.size:  # the kit would hold fewer chops than the page shows
+        kept = {round(chop.start, 3) for chop in result.chops}
+        lost = [time for time in checked if round(float(time), 3) not in kept]
+        where = f" (at {lost[0]:.3f} s)" if lost else ""
+        raise WebError(422, f"{checked.size - len(result.chops)} chop(s){where} cannot be cut there: "
+                            "move them apart or away from the end")
     return result
 
 
