@@ -440,3 +440,10 @@ def test_analysis_runs_off_the_request_path_and_sessions_stay_apart(web_model):
         done = [wait_until_settled(client, token) for token in (first["id"], second["id"])]
         assert [status["name"] for status in done] == ["one.wav", "two.wav"]
         assert all(status["state"] == "ready" for status in done)
+
+
+@pytest.mark.parametrize("endpoint", ["/kit", "/labels"])
+def test_two_chops_at_one_time_are_refused_not_merged(served, endpoint):
+    client, _, status = served
+    answer = client.post(url(status, endpoint), json={"times": [2.0, 1.0, 2.0]})
+    assert answer.status_code == 422 and answer.json()["error"] == "two chops are at 2.000 s: move or delete one"
