@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from samplechop.io.resources import demo_path
-from web_support import start_server, stop_server
+from samplechop.web.app import create_app
+from web_support import ThreadServer, start_server, stop_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -38,6 +39,7 @@ def browser(tmp_path):
     for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
                      "--disable-dev-shm-usage", "--window-size=1280,800", "--hide-scrollbars",
+                     "--autoplay-policy=no-user-gesture-required",
                      f"--user-data-dir={tmp_path / 'profile'}"):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {
@@ -137,3 +139,143 @@ def test_from_a_file_to_a_downloaded_kit(browser, web_model_path, tmp_path):
         assert [float(line) for line in text.split()] == pytest.approx(after, abs=1e-4)
     finally:
         stop_server(process)
+
+
+# --- the page's fixes of issue 21, against an app served in this process ---------------
+
+@pytest.fixture
+def page(browser, web_model):
+    """The page of an app served in this process, the demo analysed on it: (driver, app, helpers)."""
+    from selenium.webdriver.common.by import By
+
+    app = create_app(web_model)
+    with ThreadServer(app) as server:
+        driver = browser
+        driver.get(f"{server.address}/")
+        body = driver.find_element(By.TAG_NAME, "body")
+        helpers = {
+            "state": lambda: body.get_attribute("data-state"),
+            "markers": lambda: driver.find_elements(By.CSS_SELECTOR, "#markers .marker"),
+            "pads": lambda: driver.find_elements(By.CSS_SELECTOR, ".pad"),
+            "pending": lambda: body.get_attribute("data-pending") in (None, "0"),
+        }
+        helpers["times"] = lambda: [float(marker.get_attribute("data-time")) for marker in helpers["markers"]()]
+        wait(lambda: "up to 200 MB" in driver.find_element(By.ID, "limits").text, message="the config")
+        driver.find_element(By.ID, "file").send_keys(str(demo_path()))
+        wait(lambda: helpers["state"]() == "ready", timeout=30, message="the analysis")
+        wait(lambda: len(helpers["markers"]()) == 16, message="16 markers")
+        yield driver, app, helpers
+
+
+def test_superseded_uploads_are_deleted_on_the_server(page, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    driver, app, helpers = page
+    store = app.state.store
+    copies = []
+    for name in ("one", "two", "three"):
+        copies.append(tmp_path / f"{name}.flac")
+        copies[-1].write_bytes(demo_path().read_bytes())
+    field = driver.find_element(By.ID, "file")
+    field.send_keys(str(copies[0]))
+    field.send_keys(str(copies[1]))  # at once: the first is still uploading
+    wait(lambda: helpers["state"]() == "analysing", message="the second analysis")
+    field.send_keys(str(copies[2]))  # while the second is being polled
+    wait(lambda: helpers["state"]() == "ready" and "three.flac" in driver.find_element(By.ID, "file-name").text,
+         timeout=30, message="the third file")
+    wait(lambda: len(store) == 1, timeout=10, message="one session left on the server")
+    (session,) = store._sessions.values()
+    assert session.name == "three.flac"
+
+
+def test_keys_on_focused_controls_stay_with_the_controls(page):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    driver, _, helpers = page
+    scores = driver.find_element(By.ID, "show-scores")
+    assert scores.is_selected()
+    scores.send_keys(Keys.SPACE)  # toggles the checkbox, plays nothing
+    assert not scores.is_selected()
+    assert driver.find_element(By.TAG_NAME, "body").get_attribute("data-playing") in (None, "")
+    helpers["markers"]()[3].click()  # selects chop 4
+    wait(lambda: not driver.find_element(By.ID, "delete").get_attribute("disabled"), message="a selection")
+    driver.find_element(By.ID, "lam").send_keys(Keys.BACKSPACE)  # a slider's key: no chop deleted
+    time.sleep(0.2)
+    assert len(helpers["markers"]()) == 16
+    driver.find_element(By.ID, "delete").send_keys(Keys.SPACE)  # the button's click: deletes it
+    wait(lambda: len(helpers["markers"]()) == 15, message="the chop deleted by the button")
+    assert len(helpers["pads"]()) == 15
+
+
+def test_hitting_pads_runs_one_playhead_loop(page):
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    driver, _, _ = page
+    driver.execute_script("""
+        window.__appFrames = 0; window.__ticks = 0;
+        const original = window.requestAnimationFrame.bind(window);
+        window.requestAnimationFrame = (callback) => { window.__appFrames += 1; return original(callback); };
+        const tick = () => { window.__ticks += 1; original(tick); };
+        original(tick);
+    """)
+    actions = ActionChains(driver)
+    for key in "12345678" * 2:
+        actions.send_keys(key)
+    actions.send_keys("8").perform()
+    time.sleep(0.1)
+    before = driver.execute_script("return [window.__appFrames, window.__ticks]")
+    time.sleep(0.4)
+    after = driver.execute_script("return [window.__appFrames, window.__ticks]")
+    frames, ticks = after[0] - before[0], after[1] - before[1]
+    assert ticks > 5 and frames <= ticks + 2, (frames, ticks)  # one request per frame, not one per hit
+    assert driver.find_element("tag name", "body").get_attribute("data-playing") == "8"  # still playing
+
+
+def test_chops_that_meet_merge_so_the_kit_matches_the_pads(page):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    driver, _, helpers = page
+    wave = driver.find_element(By.ID, "wave")
+    for _ in range(2):  # drag the second chop past the waveform's start, twice: both land on 0, then snap
+        marker = sorted(helpers["markers"](), key=lambda element: float(element.get_attribute("data-time")))[1]
+        offset = wave.location["x"] - marker.location["x"] - 8
+        ActionChains(driver).click_and_hold(marker).move_by_offset(offset, 0).release().perform()
+        wait(helpers["pending"], message="the snap")
+        time.sleep(0.3)
+        wait(helpers["pending"], message="the snap")
+    times = helpers["times"]()
+    assert len(times) == len(set(times)) == len(helpers["pads"]()) == 15
+    driver.find_element(By.ID, "download-kit").click()
+    archive = zipfile.ZipFile(downloaded(driver.downloads, ".zip"))
+    chops = [name for name in archive.namelist() if "_chop" in name]
+    assert len(chops) == 15
+
+
+def test_the_n_slider_reaches_the_most_chops(page):
+    from selenium.webdriver.common.by import By
+
+    driver, _, helpers = page
+    slider, field = driver.find_element(By.ID, "n-range"), driver.find_element(By.ID, "n")
+    assert slider.get_attribute("max") == field.get_attribute("max") == "512"
+    field.clear()
+    field.send_keys("300")
+    assert slider.get_attribute("value") == "300"
+
+
+def test_a_page_back_from_the_cache_gets_its_session_again(page):
+    driver, app, helpers = page
+    store = app.state.store
+    (token,) = store._sessions
+    before = helpers["times"]()
+    driver.execute_script("window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: true}))")
+    time.sleep(0.3)
+    assert list(store._sessions) == [token]  # kept for a page in the back/forward cache
+    store.remove(token)  # expired meanwhile
+    driver.execute_script("window.dispatchEvent(new PageTransitionEvent('pageshow', {persisted: true}))")
+    wait(lambda: len(store) == 1 and token not in store._sessions, timeout=10, message="a new upload")
+    wait(lambda: helpers["state"]() == "ready", timeout=30, message="the analysis")
+    assert helpers["times"]() == before  # the chops on the page are kept
+    driver.execute_script("window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: false}))")
+    wait(lambda: len(store) == 0, message="the session deleted when the page goes")

@@ -76,10 +76,12 @@ export async function download(url, body, fallbackName) {
   return name;
 }
 
-// Upload a file as multipart/form-data (field "file"), reporting progress in [0, 1].
-export function upload(url, file, onProgress) {
+// Upload a file as multipart/form-data (field "file"), reporting progress in [0, 1];
+// onStart is given the request, so that a newer upload can abort it.
+export function upload(url, file, onProgress, onStart = () => {}) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
+    onStart(request);
     request.open("POST", url);
     request.responseType = "json";
     request.upload.onprogress = (event) => {
@@ -91,6 +93,7 @@ export function upload(url, file, onProgress) {
       else reject(new ApiError((body && body.error) || `upload failed (${request.status})`, request.status));
     };
     request.onerror = () => reject(new ApiError("the upload failed: the server could not be reached", 0));
+    request.onabort = () => reject(new ApiError("the upload was cancelled", 0));
     const form = new FormData();
     form.append("file", file, file.name);
     request.send(form);

@@ -13,7 +13,9 @@ const MIN_GAP = 0.01; // seconds between two chops added or moved on the page
 
 const state = {
   config: null,
+  file: null, // the File on the page, to upload again when its session is gone
   session: null, // the server's status document once ready
+  uploading: null, // {id, request}: the upload in flight, deleted when a newer one supersedes it
   duration: 0,
   chops: [], // [{id, time}], sorted by time
   selected: null,
@@ -36,6 +38,7 @@ const waveform = new Waveform({
   onMove: moveChop,
   onMoveEnd: (id) => {
     setEdited();
+    mergeOnto(id);
     snapChop(id);
   },
   onSelect: selectChop,
@@ -68,7 +71,23 @@ function hideProgress() {
 }
 
 function sessionUrl(suffix = "") {
-  return `/api/sessions/${encodeURIComponent(state.session.id)}${suffix}`;
+  return urlOf(state.session.id, suffix);
+}
+
+function urlOf(id, suffix = "") {
+  return `/api/sessions/${encodeURIComponent(id)}${suffix}`;
+}
+
+// Forget the session on the page and on the server, and any upload still in flight.
+function dropSessions() {
+  if (state.session) removeSession(sessionUrl());
+  state.session = null;
+  const inFlight = state.uploading;
+  state.uploading = null;
+  if (inFlight) {
+    if (inFlight.request) inFlight.request.abort();
+    if (inFlight.id) removeSession(urlOf(inFlight.id));
+  }
 }
 
 // ---- upload and analysis ----------------------------------------------------------------
@@ -86,7 +105,9 @@ function checkFile(file) {
   return null;
 }
 
-async function startUpload(file) {
+// Upload a file and open it in the editor. keepChops: chops to show instead of a new
+// selection (when a file is uploaded again because its session is gone).
+async function startUpload(file, { keepChops = null } = {}) {
   showError("");
   const problem = checkFile(file);
   if (problem) {
@@ -96,37 +117,75 @@ async function startUpload(file) {
   const seq = ++state.uploadSeq;
   player.ensureContext(); // created on the user's gesture, so that it may play later
   player.stop();
-  if (state.session) removeSession(sessionUrl());
-  state.session = null;
+  dropSessions();
+  state.file = file;
+  const mine = { id: null, request: null };
+  state.uploading = mine;
   $("editor").hidden = true;
   setPageState("uploading");
   showProgress(`Uploading ${file.name}… 0%`, 0);
+  // a superseded upload is deleted on the server as soon as its id is known
+  const superseded = () => {
+    if (seq === state.uploadSeq) return false;
+    if (mine.id) removeSession(urlOf(mine.id));
+    return true;
+  };
   try {
     let status = await upload("/api/sessions", file, (fraction) => {
       showProgress(`Uploading ${file.name}… ${Math.round(fraction * 100)}%`, fraction);
-    });
+    }, (request) => { mine.request = request; });
+    mine.id = status.id;
+    mine.request = null;
+    if (superseded()) return;
     setPageState("analysing");
     while (status.state === "queued" || status.state === "analysing") {
-      if (seq !== state.uploadSeq) return;
       showProgress(describeWait(status), null);
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      status = await getJSON(`/api/sessions/${encodeURIComponent(status.id)}`);
+      if (superseded()) return;
+      status = await getJSON(urlOf(status.id));
     }
-    if (seq !== state.uploadSeq) return;
+    if (superseded()) return;
     if (status.state === "failed") throw new ApiError(status.error || "the analysis failed", 422);
     state.session = status;
+    state.uploading = null;
     showProgress(`Loading the audio of ${status.name}…`, null);
     const buffer = await player.load(await getArrayBuffer(sessionUrl("/audio")));
     if (seq !== state.uploadSeq) return;
     openEditor(status, buffer);
-    await runSelect();
+    if (keepChops) {
+      state.chops = keepChops;
+      render();
+    } else {
+      await runSelect();
+    }
     hideProgress();
     setPageState("ready");
   } catch (error) {
-    if (seq !== state.uploadSeq) return;
+    if (superseded()) return;
     hideProgress();
     setPageState("error");
     showError(error.message || String(error));
+  }
+}
+
+// The page came back (from the back/forward cache): if its session is gone, upload
+// the file again and keep the chops on the page; if it cannot, say so.
+async function checkSessionStillThere() {
+  if (!state.session) return;
+  try {
+    await getJSON(sessionUrl());
+  } catch (error) {
+    if (error.status !== 404) return;
+    const chops = state.chops.map((chop) => ({ ...chop }));
+    state.session = null;
+    if (state.file) {
+      showError("");
+      await startUpload(state.file, { keepChops: chops });
+    } else {
+      $("editor").hidden = true;
+      setPageState("error");
+      showError("this sample is no longer on the server: choose it again");
+    }
   }
 }
 
@@ -141,14 +200,17 @@ function describeWait(status) {
 }
 
 function openEditor(status, buffer) {
-  state.duration = buffer.duration;
+  state.duration = status.info.duration;
   state.chops = [];
   state.selected = null;
   $("file-name").textContent = status.name;
   const info = status.info;
+  const reduced = info.preview_rate && info.preview_rate < info.sample_rate
+    ? ` · heard here at ${info.preview_rate} Hz (the kit keeps ${info.sample_rate} Hz)` : "";
   $("file-facts").textContent =
     `${info.duration.toFixed(2)} s · ${info.sample_rate} Hz · ` +
-    `${info.channels === 1 ? "mono" : info.channels === 2 ? "stereo" : `${info.channels} channels`} · ${info.format}`;
+    `${info.channels === 1 ? "mono" : info.channels === 2 ? "stereo" : `${info.channels} channels`} · ` +
+    `${info.format}${reduced}`;
   if (!state.thresholdTouched) {
     $("threshold").value = String(status.analysis.threshold);
     $("threshold-out").textContent = Number(status.analysis.threshold).toFixed(2);
@@ -236,12 +298,32 @@ function addChop(time) {
     showError("that is as many chops as a kit can hold");
     return;
   }
-  const chop = { id: state.nextId++, time: clampTime(time) };
+  const clamped = clampTime(time);
+  const near = state.chops.find((chop) => Math.abs(chop.time - clamped) < MIN_GAP);
+  if (near) { // a chop is there already: select it rather than stack a second one
+    selectChop(near.id);
+    return;
+  }
+  const chop = { id: state.nextId++, time: clamped };
   state.chops.push(chop);
   sortChops();
   state.selected = chop.id;
   setEdited();
   snapChop(chop.id);
+}
+
+// A chop that lands on another one (dragged onto it, or snapped to the same attack)
+// merges into it: the page never shows two pads where the kit would cut one chop.
+function mergeOnto(id) {
+  const index = indexOf(id);
+  if (index < 0) return;
+  const moved = state.chops[index];
+  const other = state.chops.find((chop) => chop.id !== id && Math.abs(chop.time - moved.time) < MIN_GAP);
+  if (!other) return;
+  state.chops.splice(index, 1);
+  state.selected = other.id;
+  $("select-state").textContent = `two chops met at ${other.time.toFixed(3)} s: merged into one`;
+  setEdited();
 }
 
 // Move a chop the producer placed onto the start of its attack (as the selection's are).
@@ -257,6 +339,7 @@ async function snapChop(id) {
       current.time = answer.time;
       sortChops();
       render();
+      mergeOnto(id);
     }
   } catch (error) {
     showError(error.message);
@@ -299,6 +382,7 @@ function nudgeSelected(seconds) {
   if (index < 0) return;
   moveChop(state.selected, state.chops[index].time + seconds);
   setEdited();
+  mergeOnto(state.selected);
 }
 
 function render() {
@@ -320,6 +404,7 @@ function playChop(index) {
   player.play(chop.time, end, index);
   pads.setPlaying(index);
   waveform.setPlaying(index);
+  document.body.dataset.playing = String(index + 1);
   followPlayhead();
 }
 
@@ -329,6 +414,7 @@ function playAll() {
     return;
   }
   player.play(0, state.duration, "all");
+  document.body.dataset.playing = "all";
   followPlayhead();
 }
 
@@ -336,15 +422,20 @@ player.onStop = () => {
   pads.setPlaying(null);
   waveform.setPlaying(null);
   waveform.setPlayhead(null);
+  document.body.dataset.playing = "";
 };
 
+// One animation-frame loop draws the playhead while anything plays, however many
+// pads are hit meanwhile.
+let playheadFrame = 0;
 function followPlayhead() {
+  if (playheadFrame) return;
   const step = () => {
     const position = player.position();
     waveform.setPlayhead(position);
-    if (position !== null) requestAnimationFrame(step);
+    playheadFrame = position !== null ? requestAnimationFrame(step) : 0;
   };
-  requestAnimationFrame(step);
+  playheadFrame = requestAnimationFrame(step);
 }
 
 // ---- downloads ---------------------------------------------------------------------------
@@ -404,6 +495,7 @@ function wireControls() {
     n.value = range.value;
     scheduleSelect();
   });
+  range.max = n.max; // one range for both: 1 to the most chops a kit holds
   $("lam").addEventListener("input", () => {
     $("lam-out").textContent = Number($("lam").value).toFixed(2);
     scheduleSelect();
@@ -423,11 +515,19 @@ function wireControls() {
   $("download-labels").addEventListener("click", () => downloadFile("labels"));
 }
 
+// Keys a focused control handles itself: every key of a form field (a slider's
+// arrows and Backspace, a checkbox's Space), and Space and Enter of a button.
+function ownsKey(target, key) {
+  if (!(target instanceof Element)) return false;
+  if (target.closest("input, select, textarea, [contenteditable]:not([contenteditable='false'])")) return true;
+  return (key === " " || key === "Enter") && target.closest("button, a[href], label") !== null;
+}
+
 function wireKeys() {
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     const target = event.target;
-    if (target instanceof HTMLInputElement && (target.type === "number" || target.type === "text")) return;
+    if (ownsKey(target, event.key)) return;
     if (!state.session || $("editor").hidden) return;
     if (event.key === " ") {
       event.preventDefault();
@@ -438,7 +538,7 @@ function wireKeys() {
       event.preventDefault();
       deleteSelected();
     } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
-      if (indexOf(state.selected) < 0 || target instanceof HTMLInputElement) return;
+      if (indexOf(state.selected) < 0) return;
       event.preventDefault();
       nudgeSelected((event.key === "ArrowLeft" ? -1 : 1) * (event.shiftKey ? 0.1 : 0.01));
     } else if (!event.repeat) {
@@ -455,16 +555,25 @@ async function init() {
   wireUpload();
   wireControls();
   wireKeys();
-  window.addEventListener("pagehide", () => {
-    if (state.session) removeSession(sessionUrl());
+  // A page kept in the back/forward cache keeps its session (it may come back); a
+  // page that goes for good deletes it. Coming back, a session gone meanwhile is
+  // uploaded again.
+  window.addEventListener("pagehide", (event) => {
+    if (!event.persisted) dropSessions();
+  });
+  window.addEventListener("pageshow", (event) => {
+    if (event.persisted) checkSessionStillThere();
   });
   try {
     state.config = await getJSON("/api/config");
     const config = state.config;
     $("limits").textContent = `WAV, AIFF, FLAC, OGG or MP3, up to ${config.max_upload_mb} MB ` +
-      `and ${config.max_audio_minutes} minutes`;
+      `and ${config.max_audio_minutes} minutes. The page plays a preview of at most ` +
+      `${config.max_preview_mb} MB (long or high-rate files at a lower rate; the kit keeps the original); ` +
+      `a kit may take ${config.max_kit_mb} MB, and the server keeps ${config.max_disk_mb} MB of files in all.`;
     $("keep").textContent = `${config.keep_minutes} minutes unused`;
     $("n").max = String(config.max_chops);
+    $("n-range").max = String(config.max_chops);
     $("n").value = String(config.defaults.n);
     $("n-range").value = String(config.defaults.n);
     $("lam").value = String(config.defaults.lam);
