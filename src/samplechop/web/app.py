@@ -30,19 +30,20 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Optional
+from urllib.parse import quote
 
 import anyio
 import numpy as np
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
-from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
@@ -57,6 +58,7 @@ from .guard import SECURITY_HEADERS, Guard
 from .jobs import Analyser
 from .kit import build_kit, build_labels, kit_bytes, place
 from .limits import BodyLimit
+from .memory import release_free_memory
 from .selection import select, snap
 from .sessions import Session, SessionStore
 from .settings import WebSettings
@@ -72,6 +74,9 @@ UPLOAD_PATH = "/api/sessions"
 
 #: Most points of the score curve sent to the page.
 MAX_SCORE_POINTS = 4000
+
+#: Bytes of a file sent at a time.
+FILE_CHUNK_BYTES = 256 * 1024
 
 #: Quick jobs (selection, kits) run at once in worker threads, beside the analyses.
 QUICK_JOBS = 4
@@ -149,6 +154,37 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+_GONE = "no such sample on the server (it may have expired): upload it again"
+
+
+async def _send(path: Path, media_type: str, *, filename: Optional[str] = None,
+                after: Optional[Callable[[], None]] = None) -> StreamingResponse:
+    """Answer with a file of a session, opened before answering: a session deleted
+    meanwhile cannot cut the answer short (404 when the file is gone already).
+    ``after`` runs once it is sent (or the client went away)."""
+    try:
+        handle = await anyio.to_thread.run_sync(open, path, "rb")
+    except FileNotFoundError:
+        if after is not None:
+            after()
+        raise WebError(404, _GONE) from None
+    size = os.fstat(handle.fileno()).st_size
+
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            while chunk := await anyio.to_thread.run_sync(handle.read, FILE_CHUNK_BYTES):
+                yield chunk
+        finally:
+            handle.close()
+            if after is not None:
+                await anyio.to_thread.run_sync(after)
+
+    headers = {"Content-Length": str(size)}
+    if filename is not None:
+        headers["Content-Disposition"] = f"attachment; filename*=utf-8''{quote(filename)}"
+    return StreamingResponse(chunks(), media_type=media_type, headers=headers)
+
+
 def _ready(session: Session) -> Analysis:
     """The analysis of a session, or a 409 naming why there is none yet."""
     analysis = session.analysis
@@ -190,7 +226,9 @@ def create_app(
     async def sweep() -> None:
         while True:
             await asyncio.sleep(sweep_every)
-            await anyio.to_thread.run_sync(store.expire)
+            if await anyio.to_thread.run_sync(store.expire) or (len(store) == 0 and not store.trimmed):
+                await anyio.to_thread.run_sync(release_free_memory)
+                store.trimmed = len(store) == 0
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -322,10 +360,10 @@ def create_app(
         return {"time": await quick(snap, analysis, body.time)}
 
     @app.get("/api/sessions/{token}/audio")
-    async def audio(token: str) -> FileResponse:
+    async def audio(token: str) -> StreamingResponse:
         session = store.get(token)
         _ready(session)
-        return FileResponse(session.preview, media_type="audio/wav")
+        return await _send(session.preview, "audio/wav")
 
     async def placed(token: str, body: TimesBody):
         """The session and its chops cut at the page's final times (for the downloads)."""
@@ -335,9 +373,14 @@ def create_app(
         result = await quick(lambda: place(analysis, body.times, lam=body.lam, threshold=body.threshold))
         return session, result
 
-    def remove_kit(session: Session, folder: Path, size: int) -> None:
-        shutil.rmtree(folder, ignore_errors=True)
-        store.release(session, size)
+    async def built(session: Session, function, *args):
+        """``function(*args)`` for a session's download; 404 when the session goes meanwhile."""
+        try:
+            return await quick(function, *args)
+        except SampleChopError:
+            if session.removed:
+                raise WebError(404, _GONE) from None
+            raise
 
     @app.post("/api/sessions/{token}/kit")
     async def kit(token: str, body: TimesBody) -> FileResponse:
@@ -348,18 +391,22 @@ def create_app(
                                 f"{settings.max_kit_mb:g} MB: delete chops, or move the first one later")
         store.reserve(session, size, "the kit")
         try:
-            archive = await quick(build_kit, result, session.folder)
+            archive = await built(session, build_kit, result, session.folder)
         except BaseException:
             store.release(session, size)
             raise
-        return FileResponse(archive, media_type="application/zip", filename=f"{session.stem}.zip",
-                            background=BackgroundTask(remove_kit, session, archive.parent.parent, size))
+
+        def remove_kit() -> None:
+            shutil.rmtree(archive.parent.parent, ignore_errors=True)
+            store.release(session, size)
+
+        return await _send(archive, "application/zip", filename=f"{session.stem}.zip", after=remove_kit)
 
     @app.post("/api/sessions/{token}/labels")
     async def labels(token: str, body: TimesBody) -> FileResponse:
         session, result = await placed(token, body)
-        path = await quick(build_labels, result, session.folder)
-        return FileResponse(path, media_type="text/plain; charset=utf-8", filename=f"{session.stem}.txt",
-                            background=BackgroundTask(path.unlink, True))
+        path = await built(session, build_labels, result, session.folder)
+        return await _send(path, "text/plain; charset=utf-8", filename=f"{session.stem}.txt",
+                           after=lambda: path.unlink(missing_ok=True))
 
     return app

@@ -178,6 +178,7 @@ class SessionStore:
         self.clock = clock
         self.root = Path(tempfile.mkdtemp(prefix="samplechop-web-"))
         self.disk = DiskBudget(settings.max_disk_bytes)
+        self.trimmed = True  # whether freed memory was given back since the store last emptied
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -237,6 +238,7 @@ class SessionStore:
             session = Session(id=token, folder=folder, name=UPLOAD_STEM, stem=UPLOAD_STEM,
                               source=folder / UPLOAD_STEM, created=now, touched=now, client=client)
             self._sessions[token] = session
+            self.trimmed = False
         for old in evicted:
             self._discard(old)
         return session
@@ -323,5 +325,6 @@ class SessionStore:
     def _discard(self, session: Session) -> None:
         session.removed = True
         session.analysis = None
+        session.cache = SpectraCache()
         shutil.rmtree(session.folder, ignore_errors=True)
         self.release(session, session.reserved)
