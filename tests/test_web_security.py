@@ -336,3 +336,23 @@ def test_config_tells_the_page_the_disk_limits(app_client):
     _, client = app_client
     config = client.get("/api/config").json()
     assert config["max_preview_mb"] == 48 and config["max_disk_mb"] == 6144 and config["max_kit_mb"] == 1024
+
+
+def test_a_preview_stops_where_the_header_says_the_audio_ends(tmp_path):
+    from dataclasses import replace
+
+    from samplechop.exceptions import AudioError
+    from samplechop.io.audio import probe
+    from samplechop.web.preview import preview_format, write_preview
+
+    path = tmp_path / "long.flac"
+    path.write_bytes(_long_quiet_flac(30, 48000))
+    info = probe(path)
+    lying = replace(info, frames=info.frames // 10)  # a header that claims 3 s of 30
+    with pytest.raises(AudioError, match="decodes to more audio than its header states"):
+        write_preview(lying, tmp_path / "preview.wav", preview_format(lying, 2**30))
+    assert not (tmp_path / "preview.wav").exists()
+    form = preview_format(info, 2**20)  # 1 MiB: 30 s fit at 16 kHz mono
+    assert (form.sr, form.channels) == (16000, 1) and form.bytes <= 2**20
+    write_preview(info, tmp_path / "preview.wav", form)
+    assert (tmp_path / "preview.wav").stat().st_size <= 2**20

@@ -63,13 +63,14 @@ def preview_channels(channels: int) -> int:
 
 def preview_format(info: AudioInfo, max_bytes: int) -> PreviewFormat:
     """The best preview of ``info`` within ``max_bytes``: the source's own rate (up to
-    48 kHz) and channels if they fit, else the highest rate that fits, in stereo and
-    then in mono; the smallest one when nothing fits."""
+    48 kHz) and channels if they fit, else the highest rate that fits in stereo or
+    else in mono (a rate higher by half is worth more than stereo, when auditioning
+    chops); the smallest one when nothing fits."""
     channels = preview_channels(info.channels)
     rates = [info.sr] if info.sr <= PREVIEW_RATES[0] else []
     rates += [rate for rate in PREVIEW_RATES if rate < info.sr] or [info.sr]
     options = [PreviewFormat(rate, count, _frames_at(info, rate))
-               for count in dict.fromkeys((channels, 1)) for rate in rates]
+               for rate in rates for count in dict.fromkeys((channels, 1))]
     fitting = [option for option in options if option.bytes <= max_bytes]
     return fitting[0] if fitting else min(options, key=lambda option: option.bytes)
 
