@@ -179,11 +179,12 @@ def test_superseded_uploads_are_deleted_on_the_server(page, tmp_path):
     field = driver.find_element(By.ID, "file")
     field.send_keys(str(copies[0]))
     field.send_keys(str(copies[1]))  # at once: the first is still uploading
-    wait(lambda: helpers["state"]() == "analysing", message="the second analysis")
-    field.send_keys(str(copies[2]))  # while the second is being polled
+    wait(lambda: helpers["state"]() in ("analysing", "ready"), timeout=30, message="the second analysis")
+    field.send_keys(str(copies[2]))  # while the second is being polled (or just done)
     wait(lambda: helpers["state"]() == "ready" and "three.flac" in driver.find_element(By.ID, "file-name").text,
          timeout=30, message="the third file")
-    wait(lambda: len(store) == 1, timeout=10, message="one session left on the server")
+    wait(lambda: len(store) == 1, timeout=10,
+         message=f"one session left on the server: {[(s.name, s.state) for s in store._sessions.values()]}")
     (session,) = store._sessions.values()
     assert session.name == "three.flac"
 

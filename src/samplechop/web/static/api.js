@@ -76,12 +76,10 @@ export async function download(url, body, fallbackName) {
   return name;
 }
 
-// Upload a file as multipart/form-data (field "file"), reporting progress in [0, 1];
-// onStart is given the request, so that a newer upload can abort it.
-export function upload(url, file, onProgress, onStart = () => {}) {
+// Upload a file as multipart/form-data (field "file"), reporting progress in [0, 1].
+export function upload(url, file, onProgress) {
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
-    onStart(request);
     request.open("POST", url);
     request.responseType = "json";
     request.upload.onprogress = (event) => {
@@ -93,7 +91,6 @@ export function upload(url, file, onProgress, onStart = () => {}) {
       else reject(new ApiError((body && body.error) || `upload failed (${request.status})`, request.status));
     };
     request.onerror = () => reject(new ApiError("the upload failed: the server could not be reached", 0));
-    request.onabort = () => reject(new ApiError("the upload was cancelled", 0));
     const form = new FormData();
     form.append("file", file, file.name);
     request.send(form);

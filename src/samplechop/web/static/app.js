@@ -15,7 +15,7 @@ const state = {
   config: null,
   file: null, // the File on the page, to upload again when its session is gone
   session: null, // the server's status document once ready
-  uploading: null, // {id, request}: the upload in flight, deleted when a newer one supersedes it
+  uploading: null, // {id}: the upload in flight, deleted when a newer one supersedes it
   duration: 0,
   chops: [], // [{id, time}], sorted by time
   selected: null,
@@ -84,10 +84,10 @@ function dropSessions() {
   state.session = null;
   const inFlight = state.uploading;
   state.uploading = null;
-  if (inFlight) {
-    if (inFlight.request) inFlight.request.abort();
-    if (inFlight.id) removeSession(urlOf(inFlight.id));
-  }
+  // An upload still in flight is not aborted: the server may have its whole body
+  // already, and an aborted request never learns the session's id. It is left to
+  // answer, and its session is deleted as soon as the answer names it.
+  if (inFlight && inFlight.id) removeSession(urlOf(inFlight.id));
 }
 
 // ---- upload and analysis ----------------------------------------------------------------
@@ -119,7 +119,7 @@ async function startUpload(file, { keepChops = null } = {}) {
   player.stop();
   dropSessions();
   state.file = file;
-  const mine = { id: null, request: null };
+  const mine = { id: null };
   state.uploading = mine;
   $("editor").hidden = true;
   setPageState("uploading");
@@ -133,9 +133,8 @@ async function startUpload(file, { keepChops = null } = {}) {
   try {
     let status = await upload("/api/sessions", file, (fraction) => {
       showProgress(`Uploading ${file.name}… ${Math.round(fraction * 100)}%`, fraction);
-    }, (request) => { mine.request = request; });
+    });
     mine.id = status.id;
-    mine.request = null;
     if (superseded()) return;
     setPageState("analysing");
     while (status.state === "queued" || status.state === "analysing") {
