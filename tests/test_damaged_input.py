@@ -148,11 +148,11 @@ def test_decompression_bomb_is_refused_before_its_samples_fill_memory(tmp_path):
     assert bomb.stat().st_size < 2_000_000  # a small file that decodes to 3 h 10 min
     tracemalloc.start()
     try:
-        with pytest.raises(AudioError, match=r"decodes to 3\.2 hours of audio, more than the 3 hours"):
+        with pytest.raises(AudioError, match=r"decodes to 3\.2 hours of audio, more than the 3 hours read here"):
             audio.load_analysis(bomb)
         _without_length(bomb)
         assert sf.info(bomb).frames > 2**62  # the header no longer says how long it is
-        with pytest.raises(AudioError, match="more than the 3 hours"):
+        with pytest.raises(AudioError, match="more than the 3 hours read here"):
             audio.load_analysis(bomb)
         _, peak = tracemalloc.get_traced_memory()
     finally:

@@ -356,3 +356,34 @@ def test_a_preview_stops_where_the_header_says_the_audio_ends(tmp_path):
     assert (form.sr, form.channels) == (16000, 1) and form.bytes <= 2**20
     write_preview(info, tmp_path / "preview.wav", form)
     assert (tmp_path / "preview.wav").stat().st_size <= 2**20
+
+
+def _flac_without_length(seconds: float, sr: int = 8000) -> bytes:
+    """A FLAC of silence whose header does not give its length (as a streamed FLAC)."""
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(int(seconds * sr), np.int16), sr, format="FLAC", subtype="PCM_16")
+    data = bytearray(buffer.getvalue())
+    field = int.from_bytes(data[18:26], "big") & ~((1 << 36) - 1)  # STREAMINFO's total samples
+    data[18:26] = field.to_bytes(8, "big")
+    return bytes(data)
+
+
+@pytest.mark.parametrize("length_in_header", [True, False])
+def test_a_small_upload_that_decodes_to_hours_is_refused_unread(web_model, length_in_header):
+    app = create_app(web_model, WebSettings(max_audio_minutes=20))
+    seconds = 3 * 3600
+    if length_in_header:
+        buffer = io.BytesIO()
+        with sf.SoundFile(buffer, "w", samplerate=8000, channels=1, format="FLAC", subtype="PCM_16") as out:
+            for _ in range(18):
+                out.write(np.zeros(8000 * 600, np.int16))
+        data = buffer.getvalue()
+    else:
+        data = _flac_without_length(seconds)
+    assert len(data) < 3_000_000  # a few MB that decode to 3 hours
+    with TestClient(app) as client:
+        answer = upload(client, "bomb.flac", data)
+        assert answer.status_code == 422
+        assert answer.json()["error"].startswith("bomb.flac: decodes to ")
+        assert answer.json()["error"].endswith("of audio, more than the 20 minutes read here")
+        assert len(app.state.store) == 0 and app.state.store.disk.used == 0

@@ -70,6 +70,12 @@ _COMPRESSED_BLOCK_FRAMES = 1 << 15
 #: fails the read that reaches its end, and what that read decoded is lost.
 _UNKNOWN_LENGTH_BLOCK_FRAMES = 1 << 12
 
+#: A stream may decode to a little more than its header says (an MP3's length is an
+#: estimate), but not more than this share plus these seconds: the header's length is
+#: what :func:`probe` checked against the limit.
+_STREAM_SLACK = 1.1
+_STREAM_SLACK_SECONDS = 10.0
+
 #: Containers of plain samples (libsndfile's format names).
 _UNCOMPRESSED = ("WAV", "WAVEX", "AIFF", "RF64", "W64", "CAF", "AU", "RAW")
 
@@ -129,13 +135,20 @@ def output_subtype(info: AudioInfo) -> str:
     return _NATIVE.get(info.subtype, _LOSSY)[1]
 
 
-def probe(path: os.PathLike | str) -> AudioInfo:
+def probe(path: os.PathLike | str, *, max_seconds: float = constants.MAX_INPUT_SECONDS) -> AudioInfo:
     """Read an audio file's header and check that it can be used.
 
     A header that libsndfile reads despite faults (wrong sizes, a truncated ``data``
     chunk, an MP3 decoder's complaints) is not refused: the faults are listed in
     :attr:`AudioInfo.damage`. A header without the length (a streamed FLAC) has the
     length counted by decoding, without keeping the samples.
+
+    Parameters
+    ----------
+    path : path-like
+    max_seconds : float
+        Longest audio accepted (by the header, or by counting when the header lacks
+        the length; a web server takes less than the command line).
 
     Raises
     ------
@@ -172,9 +185,9 @@ def probe(path: os.PathLike | str) -> AudioInfo:
     if info.channels < 1:
         raise AudioError(f"{path}: has no audio channels")
     if info.frames >= _UNKNOWN_LENGTH:
-        info = replace(info, frames=_count_frames(info), length_known=False,
+        info = replace(info, frames=_count_frames(info, max_seconds), length_known=False,
                        damage=info.damage + ("its header does not give the length",))
-    _check_length(info, info.frames)
+    _check_length(info, info.frames, max_seconds)
     if info.frames <= 0:
         raise AudioError(f"{path}: holds no audio samples")
     problems = container_problems(path, info.format)
@@ -241,16 +254,22 @@ def _decoder_damage(lines: list[str]) -> list[str]:
     return [f"the decoder reported: {lines[0][:80]}"]
 
 
-def _check_length(info: AudioInfo, frames: int) -> None:
-    """Refuse audio longer than :data:`constants.MAX_INPUT_SECONDS`."""
-    if frames > constants.MAX_INPUT_SECONDS * info.sr:
-        raise AudioError(
-            f"{info.path}: decodes to {frames / info.sr / 3600:.1f} hours of audio, more than "
-            f"the {constants.MAX_INPUT_SECONDS / 3600:g} hours samplechop reads"
-        )
+def _check_length(info: AudioInfo, frames: int, max_seconds: float) -> None:
+    """Refuse audio longer than ``max_seconds``."""
+    if frames > max_seconds * info.sr:
+        raise AudioError(f"{info.path}: decodes to {_duration_text(frames / info.sr)} of audio, "
+                         f"more than the {_duration_text(max_seconds)} read here")
 
 
-def _count_frames(info: AudioInfo) -> int:
+def _duration_text(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} hours".replace(".0 hours", " hours")
+    if seconds >= 120:
+        return f"{seconds / 60:.1f} minutes".replace(".0 minutes", " minutes")
+    return f"{seconds:.0f} s"
+
+
+def _count_frames(info: AudioInfo, max_seconds: float) -> int:
     """Decode a file whose header lacks its length, counting frames (within the limit)."""
     counted = 0
     with _decoder_notes(info), _open(info) as handle:
@@ -264,7 +283,7 @@ def _count_frames(info: AudioInfo) -> int:
             if block.shape[0] == 0:
                 break
             counted += block.shape[0]
-            _check_length(info, counted)
+            _check_length(info, counted, max_seconds)
     return counted
 
 
@@ -348,7 +367,9 @@ def load_analysis(
             if block.shape[0] == 0:
                 break
             frames_read += block.shape[0]
-            _check_length(info, frames_read)
+            if frames_read > _STREAM_SLACK * info.frames + _STREAM_SLACK_SECONDS * info.sr:
+                raise AudioError(f"{info.path}: decodes to more audio than its header says "
+                                 f"({_duration_text(info.duration)}): damaged, or made to fill memory")
             if read_dtype == "int16":
                 block = block.astype(np.float32)
             # A matrix-vector product mixes down several times faster than .mean(axis=1).

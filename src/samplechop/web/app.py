@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
 import os
@@ -310,10 +311,7 @@ def create_app(
                                         total_seconds=settings.upload_seconds)
             store.release(session, session.reserved - session.source.stat().st_size)
             session.name_upload(sent)
-            info = await quick(probe, session.source)
-            if info.duration > settings.max_audio_minutes * 60:
-                raise WebError(422, f"{session.name} is {info.duration / 60:.1f} minutes long; "
-                                    f"this server takes samples up to {settings.max_audio_minutes:g} minutes")
+            info = await quick(functools.partial(probe, max_seconds=settings.max_audio_minutes * 60), session.source)
         except SampleChopError as error:
             store.remove(session.id)
             if isinstance(error, WebError):
