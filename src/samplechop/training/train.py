@@ -38,7 +38,13 @@ __all__ = ["TrainSettings", "TrainReport", "train_model", "normalisation"]
 
 @dataclass
 class TrainSettings:
-    """Options of a training run (see ``samplechop train --help``)."""
+    """Options of a training run (see ``samplechop train --help``).
+
+    ``keep`` says which model is written: ``"best"``, the one of the best validation
+    F (the command line's choice), or ``"last"``, the one of the last step, for a run
+    whose validation files are its training files (``samplechop learn``); then there
+    is no early stopping either.
+    """
 
     arch: Optional[str] = None
     init: Optional[str] = None
@@ -56,6 +62,7 @@ class TrainSettings:
     max_minutes: Optional[float] = None
     precision: str = "float32"
     start_share: float = 0.0
+    keep: str = "best"
 
     def validate(self) -> "TrainSettings":
         if self.steps < 1:
@@ -74,6 +81,8 @@ class TrainSettings:
             raise ParameterError("--eval-every, --patience and --threads must be >= 1")
         if not 0.0 <= self.start_share <= 1.0:
             raise ParameterError(f"--start-share must be between 0 and 1, got {self.start_share}")
+        if self.keep not in ("best", "last"):
+            raise ParameterError(f"keep must be 'best' or 'last', got {self.keep!r}")
         if self.precision not in TRAINING_PRECISIONS:
             raise ParameterError(
                 f"--precision must be one of {', '.join(TRAINING_PRECISIONS)}, got {self.precision!r}")
@@ -352,6 +361,7 @@ def train_model(
         saved = state.get("config") or {}
         saved.get("settings", {}).setdefault("precision", "float32")  # checkpoints from before --precision
         saved.get("settings", {}).setdefault("start_share", 0.0)  # and from before --start-share
+        saved.get("settings", {}).setdefault("keep", "best")  # and from before keep
         if saved != run_config:
             raise ModelError(f"{checkpoint}: checkpoint of another run; delete it or pass --checkpoint")
         network.load_state_dict(state["network"])
@@ -409,7 +419,7 @@ def train_model(
         if step % settings.eval_every == 0 or step == settings.steps:
             score, threshold = _validate(network, dataset, valid_split, mean, std)
             history.append({"step": step, "loss": round(running, 4), "valid_f": round(score, 4)})
-            if score > best_score:
+            if score > best_score or settings.keep == "last":
                 best_score, best_step, best_threshold, stale = score, step, threshold, 0
                 save_best(threshold, score)
             else:
