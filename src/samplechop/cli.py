@@ -254,6 +254,32 @@ def _add_library_parser(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=_run_library)
 
 
+def _add_learn_parser(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "learn",
+        help="fine-tune your own model on your chops; keep it only if it chops held-out ones better",
+        description="Build a data set from your chopped samples and fine-tune the model on them. With 5 or more "
+                    "samples, some are held out and the new model is written only if it chops them better. "
+                    "Needs the train extra (pip install 'samplechop[train]').",
+    )
+    parser.add_argument("sources", nargs="*", metavar="SOURCE",
+                        help="kit folders, audio files with label files, or folders of them (default: the library)")
+    parser.add_argument("-o", "--output", required=True, help="model file to write")
+    parser.add_argument("--library", default=None, help="library folder to learn from when no SOURCE is given")
+    parser.add_argument("--base", default=None, help="model to start from (default: the shipped model)")
+    parser.add_argument("--steps", type=int, default=500, help="training steps (default 500)")
+    parser.add_argument("--lr", type=_number, default=5e-4, help="learning rate (default 0.0005)")
+    parser.add_argument("--held-out-share", type=_number, default=0.3,
+                        help="share of samples held out to check the result, with 5 or more (default 0.3, "
+                             "at least 2)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the split and the training (default 0)")
+    parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
+    parser.add_argument("--work", default=None, help="folder for the data set and checkpoint "
+                                                     "(default: OUTPUT.learn; kept until the run ends)")
+    parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
+    parser.set_defaults(handler=_run_learn)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every command."""
     parser = argparse.ArgumentParser(
@@ -270,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_corpus_parser(commands)
     _add_serve_parser(commands)
     _add_library_parser(commands)
+    _add_learn_parser(commands)
     return parser
 
 
@@ -315,6 +342,12 @@ def _run_library(args: argparse.Namespace) -> int:
     from .commands.library import run_library
 
     return run_library(args)
+
+
+def _run_learn(args: argparse.Namespace) -> int:
+    from .commands.learn import run_learn
+
+    return run_learn(args, progress=_show_progress(args.progress))
 
 
 def _run_serve(args: argparse.Namespace) -> int:

@@ -16,7 +16,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -133,6 +133,7 @@ def build_dataset(
     jobs: int = 2,
     shard_frames: int = 2_000_000,
     repitch: int = 0,
+    labels: Optional[Mapping[Path, Path]] = None,
     progress: bool = False,
     log=print,
 ) -> BuildReport:
@@ -159,6 +160,9 @@ def build_dataset(
     repitch : int >= 0
         Also store copies re-pitched in the audio by -repitch..repitch semitones
         (0: none; training can shift in the feature domain instead).
+    labels : mapping of Path to Path, optional
+        The label file of an audio file that has none beside it (a kit's source,
+        whose labels are in the kit), keyed by the audio's resolved path.
     progress : bool
         Show a progress bar.
     log : callable
@@ -210,7 +214,7 @@ def build_dataset(
     shifts = [0] + [s for s in range(-repitch, repitch + 1) if s != 0]
     tasks: list[_Task] = []
     for path in files:
-        label_path = find_label_file(path)
+        label_path = (labels or {}).get(path.resolve()) or find_label_file(path)
         if label_path is None:
             skip(AnnotationError(f"{path}: no label file beside it ({path.stem}.txt or {path.stem}.chops.json)"))
             continue
