@@ -38,14 +38,11 @@ from ..exceptions import LibraryError, ParameterError
 from ..io.fileio import file_sha256
 from ..library.store import LabelledSource, chop_times
 from ..model import DEFAULT_MODEL_PATH, ChopModel, load_model, save_model
+from .minimum import MIN_FILES, MIN_FILES_TO_CHECK, check_source_count
 from .train import TrainSettings, train_model
 
 __all__ = ["LearnSettings", "LearnReport", "learn", "held_out_count", "MIN_FILES", "MIN_FILES_TO_CHECK"]
 
-#: Fewest labelled samples learnt from.
-MIN_FILES = 3
-#: Fewest samples with which some are held out to check the new model.
-MIN_FILES_TO_CHECK = 5
 #: Most samples held out (the rest are learnt from).
 MAX_HELD_OUT = 10
 
@@ -148,6 +145,7 @@ def learn(
     work: Optional[os.PathLike | str] = None,
     progress: bool = False,
     log: Callable[[str], None] = print,
+    on_progress: Optional[Callable[[str, int, int], None]] = None,
 ) -> LearnReport:
     """Fine-tune a model on a producer's chops; write it if it chops held-out ones better.
 
@@ -167,6 +165,11 @@ def learn(
         Show progress bars.
     log : callable
         Receives one-line messages.
+    on_progress : callable, optional
+        Called with ``(phase, done, total)`` as the run goes: ``"building"`` (the data
+        set, 0 of the samples learnt from), ``"training"`` (steps done of the steps),
+        ``"checking"`` (models scored of 2 on the held-out samples), so that the web app
+        can show a progress bar.
 
     Returns
     -------
@@ -184,11 +187,7 @@ def learn(
     output = Path(output)
     if not output.parent.is_dir():
         raise ParameterError(f"{output.parent}: output folder does not exist")
-    if len(sources) < MIN_FILES:
-        raise LibraryError(
-            f"{len(sources)} labelled sample{'s' if len(sources) != 1 else ''}: learning needs at least "
-            f"{MIN_FILES} (and {MIN_FILES_TO_CHECK} or more to check the new model on some held out)"
-        )
+    check_source_count(len(sources))
     base_path = Path(base) if base is not None else DEFAULT_MODEL_PATH
     base_model = load_model(base_path)
     train_sources, held_out = split_sources(sources, share=settings.held_out_share, seed=settings.seed)
@@ -198,6 +197,8 @@ def learn(
         + (f", holding out {len(held_out)} to check the result" if held_out else
            f"; too few ({len(sources)}) to hold any out and check the result"))
 
+    report_progress = on_progress or (lambda phase, done, total: None)
+    report_progress("building", 0, len(train_sources))
     build = build_dataset(
         [source.audio for source in train_sources], work / "data", features=base_model.features,
         valid_share=0.0, seed=settings.seed, jobs=1,
@@ -210,15 +211,20 @@ def learn(
         eval_every=max(5, settings.steps // 5), keep="last", checkpoint=str(work / "learn.ckpt"),
     )
     candidate = work / "learnt.npz"
+    report_progress("training", 0, settings.steps)
     trained = train_model(work / "data", candidate, train_settings, progress=progress,
                           log=lambda message: None if message.startswith("warning: the data set has no validation")
-                          else log(message))
+                          else log(message),
+                          on_step=lambda step, total: report_progress("training", step, total))
     learnt = load_model(candidate)
 
     f_base = f_learnt = None
     if held_out:
+        report_progress("checking", 0, 2)
         f_base = _mean_f(base_model, held_out, log)
+        report_progress("checking", 1, 2)
         f_learnt = _mean_f(learnt, held_out, log)
+        report_progress("checking", 2, 2)
         written = f_learnt > f_base
         verdict = (f"better on the {len(held_out)} held-out samples: F {f_base:.3f} -> {f_learnt:.3f}"
                    if written else

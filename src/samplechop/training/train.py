@@ -282,6 +282,7 @@ def train_model(
     *,
     progress: bool = False,
     log: Callable[[str], None] = print,
+    on_step: Optional[Callable[[int, int], None]] = None,
 ) -> TrainReport:
     """Train a chop model on a data set and write the best model file.
 
@@ -296,6 +297,9 @@ def train_model(
         Show a progress bar.
     log : callable
         Receives one-line progress messages.
+    on_step : callable, optional
+        Called with ``(steps done, steps in all)`` after every step (for a progress bar
+        other than the terminal's).
 
     Returns
     -------
@@ -416,6 +420,8 @@ def train_model(
         if bar is not None:
             bar.update(1)
             bar.set_postfix(loss=f"{running:.3f}", best=f"{max(best_score, 0):.3f}")
+        if on_step is not None:
+            on_step(step, settings.steps)
         if step % settings.eval_every == 0 or step == settings.steps:
             score, threshold = _validate(network, dataset, valid_split, mean, std)
             history.append({"step": step, "loss": round(running, 4), "valid_f": round(score, 4)})
