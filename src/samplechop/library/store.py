@@ -10,6 +10,8 @@ digits of the SHA-256 of the sample's audio::
         <name>.txt          the chop times, one per line (a label file)
 
 so that every entry folder is also a source that ``samplechop dataset build`` reads.
+A ``models`` folder beside the entries holds the models the web app learnt or
+imported (see :mod:`samplechop.web.models`); it is no entry.
 ``entry.json`` holds ``format`` (``"samplechop-library-entry"``), ``version``, ``name``
 (the sample's name as the producer knows it), ``audio`` and ``labels`` (the two file
 names), ``sha256`` of the audio, ``duration`` (s), ``chops`` (their count),
@@ -38,7 +40,8 @@ from ..io.annotations import find_label_file, read_labels, validate_times, write
 from ..io.fileio import atomic_write_text, discard_staging, file_sha256, publish_dir, staging_dir
 from ..io.inputs import collect_audio
 
-__all__ = ["Library", "LibraryEntry", "LabelledSource", "labelled_sources", "kit_source", "chop_times", "ENTRY_FILE"]
+__all__ = ["Library", "LibraryEntry", "LabelledSource", "labelled_sources", "kit_source", "chop_times", "ENTRY_FILE",
+           "MODELS_FOLDER"]
 
 #: The description of an entry, in its folder.
 ENTRY_FILE = "entry.json"
@@ -47,6 +50,8 @@ ENTRY_VERSION = 1
 #: Hex digits of the audio's SHA-256 that name an entry's folder.
 ID_DIGITS = 16
 ORIGINS = ("app", "kit", "labels")
+#: The folder of the web app's personal models, inside the library (not an entry).
+MODELS_FOLDER = "models"
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class Library:
         entries: list[LibraryEntry] = []
         problems: list[str] = []
         for folder in sorted(self.folder.iterdir()):
-            if folder.name.startswith(".") or not folder.is_dir():
+            if folder.name.startswith(".") or folder.name == MODELS_FOLDER or not folder.is_dir():
                 continue
             try:
                 entries.append(self._read(folder))
