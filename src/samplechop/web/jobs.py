@@ -34,7 +34,7 @@ class Analyser:
     Parameters
     ----------
     model : ChopModel
-        Shared by every analysis (read only).
+        Shared by every analysis (read only) whose session names no model of its own.
     workers : int
         Analyses at once.
     store : SessionStore
@@ -56,7 +56,7 @@ class Analyser:
             return
         session.state, session.started = "analysing", time.monotonic()
         try:
-            analysis = analyse(session.source, model=self.model)
+            analysis = analyse(session.source, model=session.model or self.model)
             form = preview_format(analysis.info, self.store.settings.max_preview_bytes)
             self.store.reserve(session, form.bytes, "the preview")
             write_preview(analysis.info, session.preview, form)

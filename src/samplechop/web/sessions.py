@@ -41,6 +41,7 @@ from .settings import WebSettings
 if TYPE_CHECKING:  # pragma: no cover
     from ..chop import Analysis
     from ..io.audio import AudioInfo
+    from ..model import ChopModel
 
 __all__ = ["Session", "SessionStore", "display_name", "source_suffix", "STATES", "UPLOAD_STEM"]
 
@@ -112,6 +113,11 @@ class Session:
         The address of the client that uploaded it (for the per-client limits).
     reserved : int
         Bytes of the server's disk budget its files hold.
+    model : ChopModel, optional
+        The model it is analysed with (the one chosen when it was uploaded; None: the
+        analyser's own).
+    model_label : dict, optional
+        What the page shows of that model (id, name, whether it is the producer's).
     """
 
     id: str
@@ -132,6 +138,8 @@ class Session:
     analysis: Optional["Analysis"] = None
     cache: SpectraCache = field(default_factory=SpectraCache)
     removed: bool = False
+    model: Optional["ChopModel"] = None
+    model_label: Optional[dict] = None
 
     @property
     def preview(self) -> Path:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, Optional
 
 from ..exceptions import ParameterError
 
-__all__ = ["WebSettings"]
+__all__ = ["WebSettings", "LEARN_OPTIONS"]
 
 _MB = 1024 * 1024
+
+#: The fields of :class:`samplechop.training.learn.LearnSettings` that
+#: :attr:`WebSettings.learn_options` may set (named here: that module needs PyTorch).
+LEARN_OPTIONS = ("steps", "lr", "held_out_share", "seed", "threads", "batch_size", "excerpt")
 
 
 @dataclass(frozen=True)
@@ -62,6 +68,20 @@ class WebSettings:
         The address the server listens on. On a loopback address (the default) only
         requests whose ``Host`` is that address or ``localhost`` are answered, so
         that another site cannot reach the server by DNS rebinding.
+    library : path-like, optional
+        The library folder the page saves samples to and learns from, and whose
+        ``models`` folder keeps the producer's models (default:
+        :func:`samplechop.library.default_library_dir`).
+    max_library_mb : float > 0
+        Saving to the library is refused (HTTP 409) once its samples take this much.
+    max_models : int >= 1
+        Personal models kept (learnt or imported); more are refused (HTTP 409).
+    max_model_mb : float > 0
+        Largest model file imported (HTTP 413 beyond).
+    learn_options : mapping
+        Settings of the learning runs that differ from ``samplechop learn``'s
+        defaults (keys of :data:`LEARN_OPTIONS`); PyTorch uses one thread unless
+        ``threads`` says otherwise. Tests ask for a few steps of small batches.
     """
 
     max_upload_mb: float = 200.0
@@ -81,6 +101,11 @@ class WebSettings:
     workers: int = 2
     max_json_kb: float = 256.0
     host: str = "127.0.0.1"
+    library: Optional[Path] = None
+    max_library_mb: float = 4096.0
+    max_models: int = 32
+    max_model_mb: float = 64.0
+    learn_options: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def max_upload_bytes(self) -> int:
@@ -103,6 +128,24 @@ class WebSettings:
         return int(self.max_disk_mb * _MB)
 
     @property
+    def max_library_bytes(self) -> int:
+        """The library limit in bytes."""
+        return int(self.max_library_mb * _MB)
+
+    @property
+    def max_model_bytes(self) -> int:
+        """The model import limit in bytes."""
+        return int(self.max_model_mb * _MB)
+
+    def library_dir(self) -> Path:
+        """The library folder."""
+        if self.library is not None:
+            return Path(self.library)
+        from ..library import default_library_dir
+
+        return default_library_dir()
+
+    @property
     def keep_seconds(self) -> float:
         """The session lifetime in seconds."""
         return self.keep_minutes * 60.0
@@ -118,7 +161,8 @@ class WebSettings:
                             ("max_audio_minutes", self.max_audio_minutes), ("max_json_kb", self.max_json_kb),
                             ("upload_idle_seconds", self.upload_idle_seconds),
                             ("upload_seconds", self.upload_seconds), ("max_preview_mb", self.max_preview_mb),
-                            ("max_kit_mb", self.max_kit_mb), ("max_disk_mb", self.max_disk_mb)):
+                            ("max_kit_mb", self.max_kit_mb), ("max_disk_mb", self.max_disk_mb),
+                            ("max_library_mb", self.max_library_mb), ("max_model_mb", self.max_model_mb)):
             if not (math.isfinite(value) and value > 0):
                 raise ParameterError(f"{name} must be a positive number, got {value}")
         if not (math.isfinite(self.evict_after_seconds) and self.evict_after_seconds >= 0):
@@ -126,7 +170,11 @@ class WebSettings:
         for name, count in (("max_sessions", self.max_sessions), ("max_pending", self.max_pending),
                             ("max_client_sessions", self.max_client_sessions),
                             ("max_uploading", self.max_uploading),
-                            ("max_client_uploading", self.max_client_uploading), ("workers", self.workers)):
+                            ("max_client_uploading", self.max_client_uploading), ("workers", self.workers),
+                            ("max_models", self.max_models)):
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
                 raise ParameterError(f"{name} must be a whole number >= 1, got {count}")
+        unknown = sorted(set(self.learn_options) - set(LEARN_OPTIONS))
+        if unknown:
+            raise ParameterError(f"learn_options: unknown setting {unknown[0]!r} (known: {', '.join(LEARN_OPTIONS)})")
         return self
