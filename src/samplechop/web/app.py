@@ -16,6 +16,19 @@ GET       ``/api/sessions/{id}/audio``      the sample as a 16-bit WAV, for the 
 POST      ``/api/sessions/{id}/kit``        the kit zip for ``{"times": [...]}``
 POST      ``/api/sessions/{id}/labels``     the label file for ``{"times": [...]}``
 DELETE    ``/api/sessions/{id}``            remove the session and its files now
+POST      ``/api/sessions/{id}/library``    save the upload and ``{"times": [...]}`` to the
+                                            library
+GET       ``/api/library``                  the library's samples
+DELETE    ``/api/library/{entry}``          delete a sample from the library
+GET       ``/api/learn``                    whether learning is possible; the last job
+POST      ``/api/learn``                    learn from the library (``{"name"}``), 202
+POST      ``/api/learn/cancel``             stop the job under way
+GET       ``/api/models``                   the shipped and personal models, the active one
+POST      ``/api/models``                   import a model file (multipart field ``file``)
+POST      ``/api/models/active``            ``{"id"}``: the model of new uploads
+POST      ``/api/models/{id}/name``         ``{"name"}``: rename a personal model
+GET       ``/api/models/{id}/file``         the model file (``.npz``), to keep or share
+DELETE    ``/api/models/{id}``              delete a personal model
 ========  ================================  ==============================================
 
 Errors are JSON ``{"error": "..."}`` with a 4xx status (503, with ``Retry-After``,
@@ -51,17 +64,22 @@ from .. import __version__
 from ..chop import MAX_CHOPS, Analysis, ChopSettings
 from ..constants import AUDIO_SUFFIXES
 from ..exceptions import SampleChopError
+from ..export.names import safe_stem
 from ..io.audio import probe
-from ..model import ChopModel
+from ..library import Library
+from ..model import DEFAULT_MODEL_PATH, ChopModel
+from .collection import LibraryShelf
 from .controls import check_controls
 from .errors import WebError, http_status
 from .guard import SECURITY_HEADERS, Guard
 from .jobs import Analyser
 from .kit import build_kit, build_labels, kit_bytes, place
+from .learning import Learner, missing_train_package
 from .limits import BodyLimit
 from .memory import release_free_memory
+from .models import MAX_NAME, SHIPPED, ModelStore, PersonalModel, clean_name
 from .selection import select, snap
-from .sessions import Session, SessionStore
+from .sessions import Session, SessionStore, display_name
 from .settings import WebSettings
 from .uploads import receive_upload
 
@@ -72,6 +90,12 @@ STATIC_DIR = Path(__file__).with_name("static")
 
 #: Where uploads are posted.
 UPLOAD_PATH = "/api/sessions"
+
+#: Where model files are imported.
+MODELS_PATH = "/api/models"
+
+#: Seconds a client is told to wait while another model file is being imported.
+RETRY_IMPORT_SECONDS = 5
 
 #: Most points of the score curve sent to the page.
 MAX_SCORE_POINTS = 4000
@@ -86,7 +110,7 @@ log = logging.getLogger(__name__)
 
 #: The page's names of the fields of JSON bodies, for error messages.
 CONTROL_NAMES = {"n": "Chops (N)", "lam": "Diversity", "threshold": "Threshold", "times": "chop times",
-                 "time": "chop time"}
+                 "time": "chop time", "name": "name", "id": "model"}
 
 
 class SelectBody(BaseModel):
@@ -114,6 +138,35 @@ class TimesBody(BaseModel):
     threshold: Optional[float] = None
 
 
+class LibraryBody(BaseModel):
+    """The chops on the page, to save to the library with the upload."""
+
+    model_config = ConfigDict(extra="forbid")
+    times: list[float] = Field(max_length=MAX_CHOPS)
+    name: Optional[str] = Field(default=None, max_length=200)
+
+
+class LearnBody(BaseModel):
+    """A learning run's model name."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: Optional[str] = Field(default=None, max_length=MAX_NAME)
+
+
+class ChooseBody(BaseModel):
+    """The model of new uploads: ``"shipped"`` or a personal model's id."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(max_length=64)
+
+
+class NameBody(BaseModel):
+    """A personal model's new name."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=MAX_NAME)
+
+
 def _score_curve(activations: np.ndarray, frame_rate: float) -> tuple[list[float], float]:
     """The score curve, max-pooled to at most :data:`MAX_SCORE_POINTS` points, and its rate."""
     step = max(1, math.ceil(activations.size / MAX_SCORE_POINTS))
@@ -133,6 +186,8 @@ def _status(session: Session, store: SessionStore) -> dict[str, Any]:
         document["elapsed"] = round((session.finished or now) - session.started, 2)
     if session.error:
         document["error"] = session.error
+    if session.model_label is not None:
+        document["model"] = session.model_label
     info = session.info
     if info is not None:
         document["info"] = {"duration": info.duration, "sample_rate": info.sr, "channels": info.channels,
@@ -222,6 +277,13 @@ def create_app(
     settings = (settings or WebSettings()).validate()
     store = SessionStore(settings, clock=clock)
     analyser = Analyser(model, workers=settings.workers, store=store)
+    library = Library(settings.library_dir())
+    shelf = LibraryShelf(library, max_bytes=settings.max_library_bytes)
+    models = ModelStore(library.folder, model, max_models=settings.max_models)
+    learner = Learner(library, models, options=settings.learn_options)
+    shipped_name = "shipped model" if model.path == DEFAULT_MODEL_PATH else \
+        f"server's model ({model.path.name if model.path else 'given'})"
+    shipped_label = {"id": SHIPPED, "name": shipped_name, "personal": False}
     sweep_every = min(30.0, max(0.5, settings.keep_seconds / 4))
 
     async def sweep() -> None:
@@ -240,13 +302,17 @@ def create_app(
         finally:
             task.cancel()
             analyser.shutdown()
+            await anyio.to_thread.run_sync(learner.shutdown)
             store.close()
 
     app = FastAPI(title="samplechop", version=__version__, lifespan=lifespan,
                   docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store, app.state.analyser, app.state.settings = store, analyser, settings
+    app.state.library, app.state.models, app.state.learner = shelf, models, learner
     app.state.quick = None
-    app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes, streaming_paths=frozenset({UPLOAD_PATH}))
+    app.state.importing = False
+    app.add_middleware(BodyLimit, max_bytes=settings.max_json_bytes,
+                       streaming_paths=frozenset({UPLOAD_PATH, MODELS_PATH}))
     app.add_middleware(Guard, listen_host=settings.host)  # outermost: refusals carry the headers too
 
     async def quick(function, *args):
@@ -297,6 +363,8 @@ def create_app(
             "max_chops": MAX_CHOPS,
             "suffixes": list(AUDIO_SUFFIXES),
             "defaults": {"n": defaults.n, "lam": defaults.lam, "threshold": round(float(model.threshold), 4)},
+            "learn_available": missing_train_package() is None,
+            "max_model_mb": settings.max_model_mb,
         }
 
     @app.post(UPLOAD_PATH, status_code=202)
@@ -311,6 +379,8 @@ def create_app(
                                         total_seconds=settings.upload_seconds)
             store.release(session, session.reserved - session.source.stat().st_size)
             session.name_upload(sent)
+            session.model, personal = models.active()
+            session.model_label = personal.to_dict() if personal is not None else shipped_label
             info = await quick(functools.partial(probe, max_seconds=settings.max_audio_minutes * 60), session.source)
         except SampleChopError as error:
             store.remove(session.id)
@@ -406,5 +476,97 @@ def create_app(
         path = await built(session, build_labels, result, session.folder)
         return await _send(path, "text/plain; charset=utf-8", filename=f"{session.stem}.txt",
                            after=lambda: path.unlink(missing_ok=True))
+
+    # ---- the library of the producer's chops ---------------------------------------------------
+
+    @app.post("/api/sessions/{token}/library", status_code=201)
+    async def save_to_library(token: str, body: LibraryBody) -> dict[str, Any]:
+        session = store.get(token)
+        analysis = _ready(session)
+        name = display_name(body.name) if body.name else None
+        entry = await quick(shelf.save, session, analysis.info.duration, body.times, name)
+        listing = await quick(shelf.listing)
+        return {"entry": entry, "count": listing["count"]}
+
+    @app.get("/api/library")
+    async def library_listing() -> dict[str, Any]:
+        return await quick(shelf.listing)
+
+    @app.delete("/api/library/{entry_id}", status_code=204)
+    async def library_remove(entry_id: str) -> Response:
+        await quick(shelf.remove, entry_id)
+        return Response(status_code=204)
+
+    # ---- learning -------------------------------------------------------------------------------
+
+    @app.get("/api/learn")
+    async def learn_status() -> dict[str, Any]:
+        return learner.status()
+
+    @app.post("/api/learn", status_code=202)
+    async def learn_start(body: Optional[LearnBody] = None) -> dict[str, Any]:
+        await quick(learner.start, body.name if body else None)
+        return learner.status()
+
+    @app.post("/api/learn/cancel")
+    async def learn_cancel() -> dict[str, Any]:
+        learner.cancel()
+        return learner.status()
+
+    # ---- the producer's models ---------------------------------------------------------------------
+
+    def model_listing() -> dict[str, Any]:
+        personal = [model.to_dict() for model in models.models()]
+        _, active = models.active()
+        return {"active": active.id if active is not None else SHIPPED, "models": [shipped_label, *personal]}
+
+    @app.get(MODELS_PATH)
+    async def model_list() -> dict[str, Any]:
+        return await quick(model_listing)
+
+    @app.post(MODELS_PATH, status_code=201)
+    async def model_import(request: Request) -> dict[str, Any]:
+        if app.state.importing:
+            raise WebError(503, "another model file is being imported: try again in a few seconds",
+                           retry_after=RETRY_IMPORT_SECONDS)
+        app.state.importing = True
+        staged = None
+        try:
+            staged = await anyio.to_thread.run_sync(models.staging)
+            sent = await receive_upload(request, staged / "model.npz", max_bytes=settings.max_model_bytes,
+                                        idle_seconds=settings.upload_idle_seconds,
+                                        total_seconds=settings.upload_seconds)
+            name = display_name(sent)
+            name = clean_name(name[:-4] if name.lower().endswith(".npz") else name, "imported model")
+            kept: PersonalModel = await quick(functools.partial(models.add, staged / "model.npz", name=name,
+                                                                origin="imported"))
+            return kept.to_dict()
+        finally:
+            app.state.importing = False
+            if staged is not None:
+                models.discard(staged)
+
+    @app.post(MODELS_PATH + "/active")
+    async def model_choose(body: ChooseBody) -> dict[str, Any]:
+        await quick(models.choose, body.id)
+        return await quick(model_listing)
+
+    @app.post(MODELS_PATH + "/{model_id}/name")
+    async def model_rename(model_id: str, body: NameBody) -> dict[str, Any]:
+        name = clean_name(body.name, "")
+        if not name:
+            raise WebError(422, "name: give the model a name with letters or digits")
+        return (await quick(models.rename, model_id, name)).to_dict()
+
+    @app.get(MODELS_PATH + "/{model_id}/file")
+    async def model_file(model_id: str) -> StreamingResponse:
+        chosen = models.get(model_id)
+        filename = f"{safe_stem(chosen.name) or 'model'}.npz"
+        return await _send(chosen.path, "application/octet-stream", filename=filename)
+
+    @app.delete(MODELS_PATH + "/{model_id}", status_code=204)
+    async def model_remove(model_id: str) -> Response:
+        await quick(models.remove, model_id)
+        return Response(status_code=204)
 
     return app
