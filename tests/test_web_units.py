@@ -95,11 +95,17 @@ def test_serve_refuses_a_missing_model(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
-def test_serve_starts_the_app_on_localhost(web_model_path):
-    process, address = start_server(web_model_path, "--max-upload-mb", "3")
+def test_serve_starts_the_app_on_localhost(web_model_path, tmp_path):
+    from samplechop.io.resources import demo_path
+    from samplechop.library import Library
+
+    Library(tmp_path / "mine").add(demo_path(), [0.5, 1.0], name="saved before")
+    process, address = start_server(web_model_path, "--max-upload-mb", "3", "--library", str(tmp_path / "mine"))
     try:
         with urllib.request.urlopen(f"{address}/api/config", timeout=5) as answer:
             assert b'"max_upload_mb":3.0' in answer.read()
+        with urllib.request.urlopen(f"{address}/api/library", timeout=5) as answer:
+            assert b'"name":"saved before"' in answer.read()  # the library of --library
         with urllib.request.urlopen(f"{address}/", timeout=5) as answer:
             assert b"samplechop" in answer.read()
     finally:

@@ -229,6 +229,9 @@ def _add_serve_parser(commands: argparse._SubParsersAction) -> None:
                         help="largest upload in MB (default 200)")
     parser.add_argument("--keep-minutes", type=_number, default=60.0,
                         help="uploads and results are removed after this many minutes (default 60)")
+    parser.add_argument("--library", default=None,
+                        help="library folder the page saves samples to, learns from and keeps your models in "
+                             "(default: $SAMPLECHOP_LIBRARY or the user data folder)")
     parser.set_defaults(handler=_run_serve)
 
 

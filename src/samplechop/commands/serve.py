@@ -25,15 +25,15 @@ def _check_packages() -> None:
 def run_serve(args: argparse.Namespace) -> int:
     """Serve the web app until interrupted; returns the exit code.
 
-    Uses ``args.host``, ``args.port``, ``args.model``, ``args.max_upload_mb`` and
-    ``args.keep_minutes``. Options and the model are checked before the server starts.
+    Uses ``args.host``, ``args.port``, ``args.model``, ``args.max_upload_mb``,
+    ``args.keep_minutes`` and ``args.library``. Options and the model are checked before the server starts.
     """
     from ..web.settings import WebSettings
 
     if not 0 <= args.port <= 65535:
         raise ParameterError(f"--port must be between 0 and 65535, got {args.port}")
     settings = WebSettings(max_upload_mb=args.max_upload_mb, keep_minutes=args.keep_minutes,
-                           host=args.host).validate()
+                           host=args.host, library=getattr(args, "library", None)).validate()
     _check_packages()
     from ..model import load_model
 
