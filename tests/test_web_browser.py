@@ -280,3 +280,83 @@ def test_a_page_back_from_the_cache_gets_its_session_again(page):
     assert helpers["times"]() == before  # the chops on the page are kept
     driver.execute_script("window.dispatchEvent(new PageTransitionEvent('pagehide', {persisted: false}))")
     wait(lambda: len(store) == 0, message="the session deleted when the page goes")
+
+
+# --- issue 22: save corrected samples to the library, learn, choose the model ----------------
+
+def test_learn_my_taste_from_saved_samples_and_chop_with_the_new_model(browser, web_model, tmp_path):
+    import numpy as np
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    from conftest import click_track, random_click_times
+    from samplechop.library import Library
+    from samplechop.web.settings import WebSettings
+    from web_support import wav_bytes
+
+    settings = WebSettings(library=tmp_path / "library",
+                           learn_options={"steps": 3, "batch_size": 2, "excerpt": 2.0})
+    files = []
+    for index in range(4):
+        files.append(tmp_path / f"loop {index}.wav")
+        times = random_click_times(np.random.default_rng(50 + index), 6.0, 5)
+        files[-1].write_bytes(wav_bytes(click_track(times, seed=index)))
+    with ThreadServer(create_app(web_model, settings)) as server:
+        driver = browser
+        driver.get(f"{server.address}/")
+        body = driver.find_element(By.TAG_NAME, "body")
+        find = lambda name: driver.find_element(By.ID, name)  # noqa: E731
+        markers = lambda: driver.find_elements(By.CSS_SELECTOR, "#markers .marker")  # noqa: E731
+        wait(lambda: body.get_attribute("data-library") == "0", message="the library's listing")
+        assert "Nothing yet" in find("library-list").text and find("learn-start").get_attribute("disabled")
+        assert "at least 3 samples" in find("learn-needs").text
+
+        # three samples, each corrected (a chop added on the waveform) and saved
+        for index, path in enumerate(files[:3]):
+            find("file").send_keys(str(path))
+            wait(lambda name=path.name: body.get_attribute("data-state") == "ready" and name in find("file-name").text,
+                 timeout=30, message="the analysis")
+            assert "chopped with the server's model" in find("model-used").text
+            before = len(markers())
+            for offset in (-230, -170, 130, 250, 330):  # a click on a marker selects it: try elsewhere
+                ActionChains(driver).move_to_element_with_offset(find("wave"), offset, 40).click().perform()
+                if len(markers()) > before:
+                    break
+            wait(lambda count=before + 1: len(markers()) == count and body.get_attribute("data-pending") == "0",
+                 message="the added chop")
+            find("save-library").click()
+            wait(lambda count=str(index + 1): body.get_attribute("data-library") == count,
+                 message="the library's count")
+            assert f"{before + 1} chops" in find("library-list").text
+        entries, _ = Library(tmp_path / "library").entries()
+        assert sorted(entry.name for entry in entries) == ["loop 0", "loop 1", "loop 2"]
+        assert "3 samples" in find("library-count").text and not find("learn-needs").text
+
+        # learning: the progress bar moves, then the figures and the verdict
+        find("learn-name").send_keys("Dusty")
+        find("learn-start").click()
+        wait(lambda: body.get_attribute("data-learn"), message="the learning job")
+        seen = set()
+        deadline = time.monotonic() + 120
+        while body.get_attribute("data-learn") != "done":
+            assert body.get_attribute("data-learn") == "running", find("learn-result").text
+            seen.add(float(find("learn-progress").get_attribute("data-fraction") or 0))
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.05)
+        assert any(0 < fraction < 1 for fraction in seen), seen
+        assert find("learn-fill").get_attribute("style") == "width: 100%;"  # full
+        result = find("learn-result").text
+        assert "Kept as “Dusty”" in result and "too few samples (3) to hold some out" in result
+
+        # the new model chosen for new uploads, and the next upload says it used it
+        radio = wait(lambda: [item for item in driver.find_elements(By.CSS_SELECTOR, "#model-list input[type=radio]")
+                              if item.get_attribute("value") != "shipped"], message="the new model")[0]
+        chosen = radio.get_attribute("value")
+        radio.click()  # the list is drawn again with the choice
+        wait(lambda: body.get_attribute("data-model") == chosen, message="the choice")
+        assert driver.find_element(By.CSS_SELECTOR, f"#model-list input[value='{chosen}']").is_selected()
+        assert "Dusty" in find("model-list").text and "learnt" in find("model-list").text
+        find("file").send_keys(str(files[3]))
+        wait(lambda: body.get_attribute("data-state") == "ready" and "loop 3" in find("file-name").text,
+             timeout=30, message="the analysis with the new model")
+        assert find("model-used").text == "chopped with your model “Dusty”"

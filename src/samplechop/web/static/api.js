@@ -35,6 +35,11 @@ export async function postJSON(url, body, { signal } = {}) {
   return response.json();
 }
 
+export async function deleteResource(url) {
+  const response = await fetch(url, { method: "DELETE" });
+  if (!response.ok) throw await failure(response);
+}
+
 export async function getArrayBuffer(url) {
   const response = await fetch(url);
   if (!response.ok) throw await failure(response);

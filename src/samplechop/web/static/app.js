@@ -1,6 +1,7 @@
 // samplechop web app: upload, analyse, select, edit, play and download.
 
 import { ApiError, download, getArrayBuffer, getJSON, postJSON, removeSession, upload } from "./api.js";
+import { LearnPanel } from "./learn.js";
 import { Pads, padForKey } from "./pads.js";
 import { Player } from "./player.js";
 import { Waveform } from "./waveform.js";
@@ -28,6 +29,7 @@ const state = {
 };
 
 const player = new Player();
+const learnPanel = new LearnPanel({ onError: showError });
 const pads = new Pads($("pads"), { onPlay: playChop });
 const waveform = new Waveform({
   container: $("wave"),
@@ -210,6 +212,14 @@ function openEditor(status, buffer) {
     `${info.duration.toFixed(2)} s · ${info.sample_rate} Hz · ` +
     `${info.channels === 1 ? "mono" : info.channels === 2 ? "stereo" : `${info.channels} channels`} · ` +
     `${info.format}${reduced}`;
+  const used = $("model-used");
+  const model = status.model;
+  used.hidden = !model;
+  if (model) {
+    used.textContent = model.personal ? `chopped with your model “${model.name}”` : `chopped with the ${model.name}`;
+    used.classList.toggle("personal", Boolean(model.personal));
+    used.dataset.model = model.id;
+  }
   if (!state.thresholdTouched) {
     $("threshold").value = String(status.analysis.threshold);
     $("threshold-out").textContent = Number(status.analysis.threshold).toFixed(2);
@@ -391,6 +401,7 @@ function render() {
   const empty = state.chops.length === 0;
   $("download-kit").disabled = empty;
   $("download-labels").disabled = empty;
+  $("save-library").disabled = empty;
   document.body.dataset.chops = String(state.chops.length);
 }
 
@@ -459,6 +470,21 @@ async function downloadFile(kind) {
   }
 }
 
+// Keep the upload and the chops on the page in the library, to learn from.
+async function saveToLibrary() {
+  if (!state.session || !state.chops.length) return;
+  $("download-state").textContent = "saving to the library…";
+  try {
+    const answer = await postJSON(sessionUrl("/library"), { times: state.chops.map((chop) => chop.time) });
+    $("download-state").textContent = `saved ${answer.entry.name} to the library (${answer.count} samples)`;
+    showError("");
+  } catch (error) {
+    $("download-state").textContent = "";
+    showError(error.message);
+  }
+  await learnPanel.refreshLibrary();
+}
+
 // ---- wiring --------------------------------------------------------------------------------
 
 function wireUpload() {
@@ -512,6 +538,7 @@ function wireControls() {
   $("reselect").addEventListener("click", () => setChops(state.selection));
   $("download-kit").addEventListener("click", () => downloadFile("kit"));
   $("download-labels").addEventListener("click", () => downloadFile("labels"));
+  $("save-library").addEventListener("click", saveToLibrary);
 }
 
 // Keys a focused control handles itself: every key of a form field (a slider's
@@ -579,7 +606,9 @@ async function init() {
     $("lam-out").textContent = Number(config.defaults.lam).toFixed(2);
   } catch (error) {
     showError(`the server did not answer: ${error.message}`);
+    return;
   }
+  await learnPanel.init();
 }
 
 init();
