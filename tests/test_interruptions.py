@@ -139,23 +139,66 @@ def test_kit_moved_aside_by_a_killed_overwrite_is_put_back(tmp_path, monkeypatch
     assert [name for name in _hidden(tmp_path) if not name.startswith(".another.")] == []
 
 
-def test_overwrite_exchanges_the_folders_in_one_step(tmp_path):
+def test_overwrite_exchanges_the_folders_in_one_step(tmp_path, monkeypatch):
     kit = tmp_path / "kit"
     kit.mkdir()
     (kit / "old.txt").write_text("old")
     staged = fileio.staging_dir(kit)
     (staged / "new.txt").write_text("new")
     inode = staged.stat().st_ino
+    exchanged = []
+    real_exchange = fileio._exchange
+    monkeypatch.setattr(fileio, "_exchange", lambda a, b: exchanged.append(real_exchange(a, b)) or exchanged[-1])
     fileio.publish_dir(staged, kit, overwrite=True)
     assert [p.name for p in kit.iterdir()] == ["new.txt"] and kit.stat().st_ino == inode
     assert _hidden(tmp_path) == []
     if sys.platform.startswith("linux"):
-        assert fileio._renameat2() is not None  # the atomic exchange, not the two renames
+        assert exchanged == [True]  # the atomic exchange, not the two renames
 
 
 def test_reclaim_leaves_other_hidden_folders_alone(tmp_path):
-    (tmp_path / ".git").mkdir()
-    (tmp_path / ".notes.part").mkdir()  # not a name this tool makes (no random part)
-    os.makedirs(tmp_path / ".kit.abcdefgh.new")  # just made by another run, not yet locked
+    for name in (".git", ".notes.part", ".photos.20240101.old", ".kit.samplechop-abcdefgh.new"):
+        (tmp_path / name).mkdir()  # the last was just made by another run, not yet locked
     fileio.reclaim_stale(tmp_path)
-    assert _hidden(tmp_path) == [".git", ".kit.abcdefgh.new", ".notes.part"]
+    assert _hidden(tmp_path) == [".git", ".kit.samplechop-abcdefgh.new", ".notes.part", ".photos.20240101.old"]
+
+
+def test_an_interrupt_between_the_two_renames_puts_the_old_kit_back(tmp_path, monkeypatch):
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    (kit / "old.txt").write_text("old")
+    staged = fileio.staging_dir(kit)
+    monkeypatch.setattr(fileio, "_exchange", lambda first, second: False)  # as on macOS and Windows
+    real_replace = os.replace
+
+    def interrupted_after_the_first(source, target):
+        real_replace(source, target)
+        if Path(target).name == "kit" and Path(target).parent.name.endswith(".old"):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(fileio.os, "replace", interrupted_after_the_first)
+    with pytest.raises(KeyboardInterrupt):
+        fileio.publish_dir(staged, kit, overwrite=True)
+    monkeypatch.setattr(fileio.os, "replace", real_replace)
+    assert (kit / "old.txt").read_text() == "old"
+    assert _hidden(tmp_path) == []
+
+
+def test_a_signal_ignored_at_start_stays_ignored(tmp_path):
+    source = _source(tmp_path, repeats=24)
+    out = tmp_path / "kits"
+
+    def as_nohup():  # nohup starts the program with SIGHUP ignored
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+
+    process = subprocess.Popen([sys.executable, "-m", "samplechop", "chop", str(source), "-o", str(out),
+                                "-n", "512", "--min-length", "0.05"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True, preexec_fn=as_nohup)
+    deadline = time.monotonic() + 120
+    while not any(name.endswith(".part") for name in _hidden(out)):
+        assert process.poll() is None and time.monotonic() < deadline, "the kit was never staged"
+        time.sleep(0.002)
+    process.send_signal(signal.SIGHUP)
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 0, stderr
+    assert _whole_kit(out / "take")

@@ -58,7 +58,10 @@ def _handlers(action) -> Iterator[None]:
     if not _on_main_thread():  # only the main thread may set handlers (and gets signals)
         yield
         return
-    previous = {number: signal.signal(number, action) for number in STOP_SIGNALS}
+    # A signal ignored when the program started stays ignored: nohup ignores SIGHUP,
+    # and a shell ignores SIGINT for the jobs it starts in the background.
+    taken = [number for number in STOP_SIGNALS if signal.getsignal(number) is not signal.SIG_IGN]
+    previous = {number: signal.signal(number, action) for number in taken}
     try:
         yield
     finally:

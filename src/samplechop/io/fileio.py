@@ -172,16 +172,19 @@ def publish_dir(staged: Path, final_dir: os.PathLike | str, *, overwrite: bool) 
 def _replace_in_two_steps(staged: Path, final_dir: Path) -> None:
     """Replace ``final_dir`` by moving it into a locked ``.old`` folder, then renaming."""
     retired = _locked_folder(final_dir.parent, final_dir.name, _RETIRED_SUFFIX)
+    kept = retired / final_dir.name
     try:
-        os.replace(final_dir, retired / final_dir.name)
-        try:
-            os.replace(staged, final_dir)
-        except BaseException:
-            os.replace(retired / final_dir.name, final_dir)
-            raise
-        shutil.rmtree(retired, ignore_errors=True)
+        os.replace(final_dir, kept)
+        os.replace(staged, final_dir)
+    except BaseException:
+        if kept.exists() and not final_dir.exists():  # interrupted between the renames
+            os.replace(kept, final_dir)
+        if not kept.exists():
+            shutil.rmtree(retired, ignore_errors=True)
+        raise
     finally:
         _release(retired)
+    shutil.rmtree(retired, ignore_errors=True)
 
 
 #: Suffixes of the hidden folders this module makes beside an output: a kit being
@@ -194,9 +197,15 @@ _FRESH_SUFFIX = ".new"
 #: and locking it (an empty folder).
 _FRESH_STALE_SECONDS = 60.0
 
+#: Marks the hidden folders this module makes, so that no one else's is taken for one.
+_MARK = "samplechop-"
+
 #: A hidden folder that :func:`staging_dir` or :func:`publish_dir` made: ``.`` + the
-#: output's name + ``.`` + tempfile's 8 random characters + the suffix.
-_TEMPORARY_NAME = re.compile(r"^\.(?P<name>.+)\.[a-z0-9_]{8}\.(?:part|old|new)$")
+#: output's name + ``.samplechop-`` + tempfile's 8 random characters + the suffix.
+_TEMPORARY_NAME = re.compile(r"^\.(?P<name>.+)\.samplechop-[a-z0-9_]{8}\.(?:part|old|new)$")
+
+#: Folders this process has staged outputs in (reclaimed by :func:`abandon_staging`).
+_PARENTS: set[Path] = set()
 
 #: Locks held by this process: path -> open descriptor with an exclusive flock.
 _HELD: dict[Path, int] = {}
@@ -204,12 +213,14 @@ _HELD_LOCK = threading.Lock()
 
 
 def _locked_folder(parent: Path, name: str, suffix: str) -> Path:
-    """A new hidden folder ``.NAME.XXXXXXXX<suffix>`` in ``parent``, locked by this process.
+    """A new hidden folder ``.NAME.samplechop-XXXXXXXX<suffix>`` in ``parent``, locked by this process.
 
     It is made under a ``.new`` name and renamed once locked (the lock stays with the
     folder), so that no other run's :func:`reclaim_stale` ever sees it unlocked.
     """
-    fresh = Path(tempfile.mkdtemp(prefix=f".{name}.", suffix=_FRESH_SUFFIX, dir=parent))
+    fresh = Path(tempfile.mkdtemp(prefix=f".{name}.{_MARK}", suffix=_FRESH_SUFFIX, dir=parent))
+    with _HELD_LOCK:
+        _PARENTS.add(parent)
     locked = fresh.with_name(fresh.name[: -len(_FRESH_SUFFIX)] + suffix)
     try:
         _hold(fresh)
@@ -238,11 +249,11 @@ def abandon_staging() -> list[Path]:
         The folders removed or put back.
     """
     with _HELD_LOCK:
-        held = list(_HELD)
+        held, parents = list(_HELD), set(_PARENTS)
     for folder in held:
         _release(folder)
     reclaimed: list[Path] = []
-    for parent in sorted({folder.parent for folder in held}):
+    for parent in sorted({folder.parent for folder in held} | parents):
         reclaimed.extend(reclaim_stale(parent))
     return reclaimed
 
@@ -252,7 +263,16 @@ def _hold(folder: Path) -> None:
     if fcntl is None:
         return
     descriptor = os.open(folder, os.O_RDONLY)
-    fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as error:
+        os.close(descriptor)
+        if error.errno in (errno.EWOULDBLOCK, errno.EAGAIN):
+            raise
+        # A file system without flock on folders (NFS emulates it with write locks,
+        # which a folder cannot take): stage unlocked. Its folders then never look
+        # stale to reclaim_stale, which cannot take their lock either.
+        return
     with _HELD_LOCK:
         _HELD[folder] = descriptor
 
@@ -285,10 +305,11 @@ def reclaim_stale(parent: os.PathLike | str) -> list[Path]:
     """Remove the staging folders that killed runs left in ``parent``.
 
     A run killed with SIGKILL (or by a power cut) cannot clean up: its hidden
-    ``.NAME.XXXXXXXX.part`` folder stays. Such a folder is stale when no process holds
-    its lock. A stale ``.NAME.XXXXXXXX.old`` folder holds a kit that a killed
-    ``--overwrite`` had moved aside: it is put back as ``NAME`` when ``NAME`` is
-    missing, and removed otherwise.
+    ``.NAME.samplechop-XXXXXXXX.part`` folder stays. Such a folder is stale when no
+    process holds its lock. A stale ``.NAME.samplechop-XXXXXXXX.old`` folder holds a
+    kit that a killed ``--overwrite`` had moved aside: it is put back as ``NAME`` when
+    ``NAME`` is missing, and removed otherwise. Hidden folders of other names (even
+    ``.photos.20240101.old``) are never touched.
 
     Returns
     -------
