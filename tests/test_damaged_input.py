@@ -197,3 +197,24 @@ def test_full_disk_is_one_line_and_leaves_nothing(tmp_path):
                              "cannot write (File too large)\n") or (
         result.stderr.count("\n") == 1 and "cannot" in result.stderr and ".part" not in result.stderr)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_only_the_decoders_own_lines_are_taken_from_standard_error(capfd):
+    from samplechop.io.decoder_log import decoder_output
+
+    with decoder_output() as lines:
+        os.write(2, b"Note: Illegal Audio-MPEG-Header 0x00000000 at offset 19996.\n"
+                    b"analysis of session SECRET failed\n")  # another thread's log line, meanwhile
+    assert lines == ["Note: Illegal Audio-MPEG-Header 0x00000000 at offset 19996."]
+    assert capfd.readouterr().err == "analysis of session SECRET failed\n"
+
+
+def test_files_are_read_without_a_standard_error(tmp_path):
+    path = tmp_path / "take.mp3"
+    sf.write(path, _music(), 22050, format="MP3")
+    script = ("import sys; from samplechop.io import audio; "
+              f"y, info = audio.load_analysis({str(path)!r}); print(info.frames > 0)")
+    result = subprocess.run([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, timeout=120, pass_fds=(), close_fds=True,
+                            preexec_fn=lambda: os.close(2))
+    assert result.returncode == 0 and result.stdout.strip() == "True"

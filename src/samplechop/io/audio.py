@@ -158,7 +158,7 @@ def probe(path: os.PathLike | str, *, max_seconds: float = constants.MAX_INPUT_S
     """
     path = Path(path)
     _regular_file_size(path)
-    with decoder_output() as decoder_notes:
+    with _decoder_notes_for(path) as decoder_notes:
         try:
             raw = sf.info(os.fsencode(path))
         except (sf.LibsndfileError, RuntimeError, OSError) as error:
@@ -243,7 +243,7 @@ def _unreadable_reason(error: Exception) -> str:
 
 
 def _decoder_damage(lines: list[str]) -> list[str]:
-    """One phrase for what an MP3 decoder complained about (empty if nothing)."""
+    """One fixed phrase for what the MP3 decoder complained about (empty if nothing)."""
     if not lines:
         return []
     text = " ".join(lines)
@@ -251,7 +251,25 @@ def _decoder_damage(lines: list[str]) -> list[str]:
         return ["its MP3 header gives the wrong stream length"]
     if "resync" in text.lower() or "Illegal Audio-MPEG-Header" in text:
         return ["damaged MPEG frames were skipped"]
-    return [f"the decoder reported: {lines[0][:80]}"]
+    return ["the MP3 decoder reported errors"]
+
+
+def _looks_like_mp3(path: Path) -> bool:
+    """Whether libsndfile will hand ``path`` to its MP3 decoder: an ``.mp3`` name, an
+    ID3 tag, or an MPEG frame header at the start."""
+    if path.suffix.lower() == ".mp3":
+        return True
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(3)
+    except OSError:
+        return False
+    return head[:3] == b"ID3" or (len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
+
+
+def _decoder_notes_for(path: Path) -> contextlib.AbstractContextManager[list[str]]:
+    """Capture the decoder's notes while probing what may be an MP3."""
+    return decoder_output() if _looks_like_mp3(path) else contextlib.nullcontext([])
 
 
 def _check_length(info: AudioInfo, frames: int, max_seconds: float) -> None:

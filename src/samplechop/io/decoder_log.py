@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 import threading
@@ -27,26 +28,54 @@ _CAPTURING = threading.Lock()
 _KEPT_BYTES = 1 << 16
 
 
+#: How libmpg123's own lines begin; anything else written meanwhile (another thread's
+#: log line, in the web app) is passed on to standard error when the capture ends.
+_DECODER_LINE = re.compile(r"^(Note:|Warning:|Error:|\[src/libmpg123|\[.*mpg123)")
+
+
 @contextlib.contextmanager
 def decoder_output() -> Iterator[list[str]]:
-    """Capture what native code writes to standard error inside the ``with`` block.
+    """Capture what the MP3 decoder writes to standard error inside the ``with`` block.
 
     Yields
     ------
     lines : list of str
-        Filled with the captured lines when the block ends (at most 64 KiB of them).
+        Filled with the decoder's lines when the block ends (at most 64 KiB of
+        output is looked at). Other lines written to descriptor 2 meanwhile are
+        written back to it. Where there is no descriptor 2 to capture (closed, or
+        no console), nothing is captured and the list stays empty.
     """
     lines: list[str] = []
-    with _CAPTURING, tempfile.TemporaryFile() as sink:
-        with contextlib.suppress(ValueError, OSError):
-            sys.stderr.flush()
-        saved = os.dup(2)
-        os.dup2(sink.fileno(), 2)
+    with _CAPTURING:
         try:
+            sink = tempfile.TemporaryFile()
+        except OSError:
             yield lines
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            sink.seek(0)
-            text = sink.read(_KEPT_BYTES).decode("utf-8", errors="replace")
-            lines.extend(line.strip() for line in text.splitlines() if line.strip())
+            return
+        try:
+            saved = os.dup(2)
+        except OSError:  # no descriptor 2 (closed by the caller)
+            sink.close()
+            yield lines
+            return
+        with sink:
+            if sys.stderr is not None:
+                with contextlib.suppress(ValueError, OSError):
+                    sys.stderr.flush()
+            os.dup2(sink.fileno(), 2)
+            try:
+                yield lines
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                sink.seek(0)
+                text = sink.read(_KEPT_BYTES).decode("utf-8", errors="replace")
+                others = []
+                for line in text.splitlines(keepends=True):
+                    if _DECODER_LINE.match(line.strip()):
+                        lines.append(line.strip())
+                    elif line.strip():
+                        others.append(line)
+                if others:
+                    with contextlib.suppress(OSError):
+                        os.write(2, "".join(others).encode("utf-8", errors="replace"))
