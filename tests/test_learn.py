@@ -117,3 +117,31 @@ def test_an_interrupted_learn_resumes(tmp_path, monkeypatch):
     report = learn(sources, tmp_path / "m.npz", settings=settings, log=messages.append)
     assert "resumed from" in " ".join(messages) and report.steps == 10
     assert json.dumps(load_model(tmp_path / "m.npz").training["learn"]["settings"])
+
+
+def test_the_work_folder_given_is_never_removed_and_a_changed_run_starts_afresh(tmp_path, monkeypatch):
+    from samplechop.training import train as train_module
+
+    folder = _taste_pieces(tmp_path / "mine", 4)
+    sources, _ = labelled_sources([folder])
+    mine = tmp_path / "models"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("keep me")
+    settings = LearnSettings(**{**QUICK, "steps": 10})
+    real_save = train_module._atomic_torch_save
+
+    def save_then_stop(state, path):
+        real_save(state, path)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_module, "_atomic_torch_save", save_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        learn(sources[:3], mine / "m.npz", settings=settings, work=mine, log=lambda message: None)
+    assert (mine / "m.npz.learn" / "learn.ckpt").is_file()
+    monkeypatch.setattr(train_module, "_atomic_torch_save", real_save)
+    messages = []
+    learn(sources, mine / "m.npz", settings=settings, work=mine, log=messages.append)  # one sample more
+    assert any("starting afresh" in message for message in messages)
+    assert not any("resumed from" in message for message in messages)
+    assert (mine / "thesis.txt").read_text() == "keep me" and (mine / "m.npz").is_file()
+    assert not (mine / "m.npz.learn").exists()

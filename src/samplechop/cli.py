@@ -277,8 +277,8 @@ def _add_learn_parser(commands: argparse._SubParsersAction) -> None:
                              "at least 2)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the split and the training (default 0)")
     parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
-    parser.add_argument("--work", default=None, help="folder for the data set and checkpoint "
-                                                     "(default: OUTPUT.learn; kept until the run ends)")
+    parser.add_argument("--work", default=None, help="folder in which a MODEL.learn folder keeps the data set and "
+                                                     "checkpoint until the run ends (default: beside the output)")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     parser.set_defaults(handler=_run_learn)
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import os
 import shutil
 import time
@@ -35,7 +36,7 @@ from .. import __version__
 from ..console import display_path
 from ..evaluate import LabelledFile, evaluate
 from ..exceptions import LibraryError, ParameterError
-from ..io.fileio import file_sha256
+from ..io.fileio import atomic_write_text, file_sha256
 from ..library.store import LabelledSource, chop_times
 from ..model import DEFAULT_MODEL_PATH, ChopModel, load_model, save_model
 from .minimum import MIN_FILES, MIN_FILES_TO_CHECK, check_source_count
@@ -191,8 +192,11 @@ def learn(
     base_path = Path(base) if base is not None else DEFAULT_MODEL_PATH
     base_model = load_model(base_path)
     train_sources, held_out = split_sources(sources, share=settings.held_out_share, seed=settings.seed)
-    work = Path(work) if work is not None else output.with_name(output.name + ".learn")
-    work.mkdir(parents=True, exist_ok=True)
+    work = _work_folder(output, work, plan={
+        "base": file_sha256(base_path), "settings": asdict(settings),
+        "learnt": sorted(source.sha256 for source in train_sources),
+        "held_out": sorted(source.sha256 for source in held_out),
+    }, log=log)
     log(f"learning from {len(train_sources)} samples"
         + (f", holding out {len(held_out)} to check the result" if held_out else
            f"; too few ({len(sources)}) to hold any out and check the result"))
@@ -256,6 +260,32 @@ def learn(
                    training={**learnt.training, "learn": provenance}, onnx=learnt.onnx)
     shutil.rmtree(work, ignore_errors=True)
     return report
+
+
+def _work_folder(output: Path, work: Optional[os.PathLike | str], *, plan: dict,
+                 log: Callable[[str], None]) -> Path:
+    """The folder ``MODEL.learn`` (beside the output, or in ``work``) for this run's data
+    set and checkpoint, made or resumed.
+
+    Only a folder of that name is ever removed, never the folder given as ``work``. An
+    interrupted run's folder is resumed only if it was made for the same base model,
+    samples (learnt and held out) and settings; otherwise it is started afresh, so that
+    a held-out sample can never have been trained on.
+    """
+    folder = (Path(work) if work is not None else output.parent) / f"{output.name}.learn"
+    plan_path = folder / "plan.json"
+    if folder.exists():
+        try:
+            previous = json.loads(plan_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            previous = None
+        if previous != json.loads(json.dumps(plan)):
+            log(f"{folder}: made for other samples or settings; starting afresh")
+            shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not plan_path.exists():
+        atomic_write_text(plan_path, json.dumps(plan, indent=1) + "\n")
+    return folder
 
 
 def _rounded(value: Optional[float]) -> Optional[float]:
