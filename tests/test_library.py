@@ -3,6 +3,7 @@
 import json
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -127,3 +128,27 @@ def test_a_kit_whose_audio_moved_is_reported(tmp_path, capsys):
     sources, problems = labelled_sources([tmp_path / "kits" / "take"])
     assert sources == [] and "not there any more" in str(problems[0])
     assert os.path.exists(tmp_path / "elsewhere.wav")
+
+
+def test_an_unwritable_library_is_a_library_error(tmp_path):
+    blocked = tmp_path / "lib"
+    blocked.write_text("a file where the library folder should be")
+    with pytest.raises(LibraryError, match="cannot be written"):
+        Library(blocked).add(_sample(tmp_path / "src"), [0.5])
+
+
+def test_a_removal_cut_short_does_not_block_the_next(tmp_path):
+    library = Library(tmp_path / "lib")
+    entry = library.add(_sample(tmp_path / "src"), [0.5])
+    (library.folder / f".{entry.id}.left.removed" / "x").mkdir(parents=True)
+    library.remove(entry.id)
+    assert list(library.folder.iterdir()) == []
+
+
+def test_a_kit_is_found_from_another_folder_than_chop_ran_in(tmp_path, monkeypatch, capsys):
+    _sample(tmp_path / "songs")
+    monkeypatch.chdir(tmp_path)
+    assert main(["chop", "songs/take.wav", "-o", "kits"]) == 0  # the source named relative to here
+    monkeypatch.chdir(tmp_path / "kits")
+    sources, problems = labelled_sources([Path("take")])
+    assert problems == [] and sources[0].audio == tmp_path / "songs" / "take.wav"

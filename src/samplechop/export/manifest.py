@@ -53,6 +53,7 @@ def manifest(
         "samplechop": __version__,
         "source": {
             "path": display_path(info.path),
+            "absolute_path": display_path(info.path.absolute()),
             "sample_rate": info.sr,
             "channels": info.channels,
             "frames": info.frames,

@@ -26,6 +26,7 @@ import datetime
 import json
 import os
 import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from ..console import display_path
-from ..exceptions import AnnotationError, LibraryError, SampleChopError
+from ..exceptions import AnnotationError, LibraryError, OutputError, SampleChopError
 from ..export.names import safe_stem
 from ..io.annotations import find_label_file, read_labels, validate_times, write_labels
 from ..io.fileio import atomic_write_text, discard_staging, file_sha256, publish_dir, staging_dir
@@ -188,7 +189,10 @@ class Library:
         name = name or audio.stem
         stem = safe_stem(name)
         previous = self._read_or_none(final)
-        staged = staging_dir(final)
+        try:
+            staged = staging_dir(final)
+        except OutputError as error:
+            raise LibraryError(f"{self.folder}: the library cannot be written ({error})") from None
         try:
             copied = staged / f"{stem}{audio.suffix.lower()}"
             shutil.copyfile(audio, copied)
@@ -204,9 +208,10 @@ class Library:
             }
             atomic_write_text(staged / ENTRY_FILE, json.dumps(document, indent=1) + "\n")
             publish_dir(staged, final, overwrite=True)
-        except OSError as error:
+        except (OSError, OutputError) as error:
             discard_staging(staged)
-            raise LibraryError(f"{final}: cannot write the entry ({error.strerror or error})") from None
+            reason = getattr(error, "strerror", None) or str(error)
+            raise LibraryError(f"{final}: cannot write the entry ({reason})") from None
         except BaseException:
             discard_staging(staged)
             raise
@@ -240,9 +245,11 @@ class Library:
     def remove(self, entry_id: str) -> LibraryEntry:
         """Delete an entry (its folder goes in one step)."""
         entry = self.get(entry_id)
-        trash = entry.folder.with_name(f".{entry.folder.name}.removed")
+        for leftover in self.folder.glob(".*.removed"):  # from a removal that was cut short
+            shutil.rmtree(leftover, ignore_errors=True)
         try:
-            os.replace(entry.folder, trash)
+            trash = Path(tempfile.mkdtemp(prefix=f".{entry.folder.name}.", suffix=".removed", dir=self.folder))
+            os.replace(entry.folder, trash / entry.folder.name)
         except OSError as error:
             raise LibraryError(f"{entry.folder}: cannot remove ({error.strerror or error})") from None
         shutil.rmtree(trash, ignore_errors=True)
@@ -299,12 +306,18 @@ def kit_source(kit: Path) -> LabelledSource:
     manifest = manifests[0]
     try:
         document = json.loads(manifest.read_text(encoding="utf-8"))
-        audio = Path(document["source"]["path"])
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        source = document["source"]
+        named = [Path(source[key]) for key in ("absolute_path", "path") if source.get(key)]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise LibraryError(f"{manifest}: not a readable chops manifest ({error})") from None
-    if not audio.is_absolute():
-        candidates = [Path.cwd() / audio, kit.parent / audio]
-        audio = next((candidate for candidate in candidates if candidate.is_file()), audio)
+    if not named:
+        raise LibraryError(f"{manifest}: not a readable chops manifest (no source path)")
+    # Kits from before the absolute path was recorded name the source as it was typed,
+    # relative to where chop ran: most often the folder above the output folder.
+    candidates = [path for path in named if path.is_absolute()] + [
+        folder / path for path in named if not path.is_absolute()
+        for folder in (Path.cwd(), kit.parent.parent, kit.parent)]
+    audio = next((candidate for candidate in candidates if candidate.is_file()), named[0])
     if not audio.is_file():
         raise LibraryError(f"{kit}: its source audio {audio} is not there any more")
     stem = manifest.name[: -len(".chops.json")]
