@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -91,3 +92,10 @@ def test_oversized_label_file_is_refused_before_it_is_read(tmp_path):
         handle.write("0.5\n" * (MAX_LABEL_BYTES // 4 + 1))
     with pytest.raises(AnnotationError, match=r"huge.txt: label file is 4.0 MiB, larger than a label file can be"):
         read_labels(path)
+
+
+def test_a_device_or_folder_is_not_read_as_a_label_file(tmp_path):
+    for path in (Path("/dev/zero"), tmp_path):
+        if path.exists():
+            with pytest.raises(AnnotationError, match="not a regular file"):
+                read_labels(path)

@@ -166,7 +166,14 @@ def read_labels(path: os.PathLike | str, *, duration: Optional[float] = None) ->
                 f"{path}: label file is {size / 2**20:.1f} MiB, larger than a label file can be "
                 f"({MAX_LABEL_BYTES // 2**20} MiB)"
             )
-        text = path.read_text(encoding="utf-8-sig")
+        if not path.is_file():
+            raise AnnotationError(f"{path}: is not a regular file, so not a label file")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_LABEL_BYTES + 1)  # the file may have grown since stat
+        if len(data) > MAX_LABEL_BYTES:
+            raise AnnotationError(f"{path}: label file is larger than a label file can be "
+                                  f"({MAX_LABEL_BYTES // 2**20} MiB)")
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise AnnotationError(f"{path}: label file not found") from None
     except (OSError, UnicodeDecodeError) as error:
