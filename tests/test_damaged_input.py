@@ -179,6 +179,11 @@ def test_output_folder_inside_the_input_folder_is_not_chopped_again(tmp_path, ca
         assert code == 0, stderr
         assert sorted(p.name for p in (samples / "kits").iterdir()) == ["a", "b"]
         assert stdout.count(": ") >= 2 and "kits/a/a_chop01.wav:" not in stdout
+    for extra in ([], ["--overwrite"]):  # kits written into the input folder itself
+        code, stdout, stderr = _chop(["chop", samples, "-o", samples, "-n", "4", *extra], capfd)
+        assert code == 0, stderr
+        assert sorted(p.name for p in samples.iterdir()) == ["a", "a.wav", "b", "b.wav", "kits"]
+        assert "_chop01.wav:" not in stdout
 
 
 def test_full_disk_is_one_line_and_leaves_nothing(tmp_path):

@@ -24,8 +24,9 @@ def collect_audio(
 
     Folders are searched recursively for files with an audio suffix, in sorted
     order, leaving out hidden files and folders (a kit being written is staged in
-    one) and the folders in ``skip``. Files named directly are kept whatever their
-    suffix (reading them tells whether they are audio).
+    one), kit folders (a ``.chops.json`` inside) and the folders in ``skip``. Files
+    named directly are kept whatever their suffix (reading them tells whether they
+    are audio).
 
     Parameters
     ----------
@@ -67,8 +68,15 @@ def collect_audio(
 
 
 def _audio_in(folder: Path, skipped: set[Path]) -> Iterator[Path]:
-    """Audio files under ``folder``, outside hidden folders and the ``skipped`` ones."""
+    """Audio files under ``folder``, outside hidden folders, the ``skipped`` ones and kits.
+
+    A kit folder (one holding a ``.chops.json`` manifest) holds chops, not sources:
+    ``chop samples -o samples`` must not chop the last run's kits.
+    """
     for root, folders, names in os.walk(folder):
+        if any(name.endswith(".chops.json") for name in names):
+            folders[:] = []
+            continue
         folders[:] = [name for name in folders
                       if not name.startswith(".") and (Path(root) / name).resolve() not in skipped]
         for name in names:
