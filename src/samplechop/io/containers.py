@@ -52,8 +52,10 @@ def _aiff_problems(handle: BinaryIO, size: int) -> list[str]:
     while position + 8 <= size:
         handle.seek(position)
         chunk_id, chunk_size = struct.unpack(">4sI", handle.read(8))
-        if chunk_id == b"SSND" and position + 8 + chunk_size > size:
-            return [f"truncated: {position + 8 + chunk_size - size} bytes of audio data are missing"]
+        if chunk_id == b"SSND":
+            if position + 8 + chunk_size > size:
+                return [f"truncated: {position + 8 + chunk_size - size} bytes of audio data are missing"]
+            break
         position += 8 + chunk_size + (chunk_size & 1)
     (form_size,) = struct.unpack(">I", head[4:8])
     if form_size + 8 not in (size, size - 1):
