@@ -184,8 +184,22 @@ def save_model(
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_model(path: os.PathLike | str | None = None) -> ChopModel:
+#: Most bytes a model file may unpack to (the shipped one unpacks to about 5 MB): an
+#: archive of zeros packs about 1000:1, so a small file could otherwise fill memory.
+MAX_MODEL_BYTES = 256 << 20
+
+
+def load_model(path: os.PathLike | str | None = None, *, use_graph: bool = True) -> ChopModel:
     """Read a model file (default: the model shipped in the package).
+
+    Parameters
+    ----------
+    path : path-like, optional
+    use_graph : bool
+        Run the file's ONNX graph (when it has one). A model file from someone else
+        should be read without it: the graph is code for onnxruntime that nothing
+        checks against the weights; the numpy forward pass of the weights is used
+        instead.
 
     Raises
     ------
@@ -197,19 +211,29 @@ def load_model(path: os.PathLike | str | None = None) -> ChopModel:
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
     try:
+        with zipfile.ZipFile(path) as packed:
+            unpacked = sum(member.file_size for member in packed.infolist())
+        if unpacked > MAX_MODEL_BYTES:
+            raise ModelError(f"{path}: unpacks to {unpacked / 2**20:.0f} MB, more than a model file can "
+                             f"({MAX_MODEL_BYTES >> 20} MB)")
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
         meta = json.loads(arrays.pop("meta.json").tobytes().decode("utf-8"))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, UnicodeDecodeError) as error:
         raise ModelError(f"{path}: not a samplechop model file ({error})") from None
-    if meta.get("format") != MODEL_FORMAT:
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
         raise ModelError(f"{path}: not a samplechop model file")
-    if int(meta.get("version", 0)) > MODEL_VERSION:
+    try:
+        version = int(meta.get("version", 0))
+    except (TypeError, ValueError):
+        raise ModelError(f"{path}: not a samplechop model file (version {meta.get('version')!r})") from None
+    if version > MODEL_VERSION:
         raise ModelError(f"{path}: model format version {meta['version']} is newer than this samplechop")
     try:
         input_mean = arrays.pop("input.mean")
         input_std = arrays.pop("input.std")
-        graph = arrays.pop("network.onnx", None)
+        graph = arrays.pop("network.onnx", None) if use_graph else None
+        arrays.pop("network.onnx", None)
         model = ChopModel(
             features=dict(meta["features"]),
             architecture=dict(meta["architecture"]),
@@ -223,11 +247,16 @@ def load_model(path: os.PathLike | str | None = None) -> ChopModel:
         )
     except KeyError as error:
         raise ModelError(f"{path}: model file lacks {error}") from None
+    except (TypeError, ValueError, AttributeError) as error:
+        raise ModelError(f"{path}: not a samplechop model file ({error})") from None
     broken = [name for name, value in [*model.params.items(), ("input.mean", model.input_mean),
                                        ("input.std", model.input_std)] if not np.all(np.isfinite(value))]
     if broken or not 0.0 <= model.threshold <= 1.0:
         what = f"{len(broken)} weight array(s) with NaN or infinity ({broken[0]}...)" if broken else \
             f"threshold {model.threshold} outside [0, 1]"
         raise ModelError(f"{path}: unusable model: {what}")
-    model.predict(np.zeros((8, input_mean.size), dtype=np.float32))  # weights fit the architecture
+    try:
+        model.predict(np.zeros((8, input_mean.size), dtype=np.float32))  # weights fit the architecture
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise ModelError(f"{path}: its weights do not fit its architecture ({error})") from None
     return model
