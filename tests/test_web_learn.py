@@ -351,3 +351,60 @@ def test_every_new_answer_carries_the_security_headers(client):
         assert "default-src 'self'" in answer.headers["content-security-policy"]
     assert client.get("/api/models", headers={"Host": "evil.example"}).status_code == 400
     assert LOCAL_URL.startswith("http://127.0.0.1")
+
+
+def _crafted(tmp_path, name: str, **arrays) -> bytes:
+    path = tmp_path / name
+    np.savez(path, **arrays)
+    return path.read_bytes()
+
+
+def test_crafted_model_files_are_refused_and_foreign_graphs_never_run(web_model, web_model_path, tmp_path):
+    shipped = load_model(web_model_path)
+    meta = lambda document: np.frombuffer(json.dumps(document).encode(), dtype=np.uint8)  # noqa: E731
+    good = {"format": "samplechop-model", "version": 1, "features": shipped.features,
+            "architecture": shipped.architecture, "threshold": 0.3}
+    weights = {name: value for name, value in shipped.params.items()}
+    normalisation = {"input.mean": shipped.input_mean, "input.std": shipped.input_std}
+    with TestClient(create_app(web_model, _settings(tmp_path))) as client:
+        for name, arrays in [
+            ("list.npz", {"meta.json": meta([1, 2])}),
+            ("version.npz", {"meta.json": meta({**good, "version": "x"}), **weights, **normalisation}),
+            ("features.npz", {"meta.json": meta({**good, "features": 3}), **weights, **normalisation}),
+            ("threshold.npz", {"meta.json": meta({**good, "threshold": "abc"}), **weights, **normalisation}),
+            ("text.npz", {"meta.json": meta(good), **normalisation, **{name: np.array(["x"]) for name in weights}}),
+        ]:
+            refused(_import(client, name, _crafted(tmp_path, name, **arrays)), 422, "not a samplechop model")
+        # A graph that is not the weights' (here: not even ONNX) is never loaded: the weights are kept.
+        foreign = _crafted(tmp_path, "graph.npz", **{"meta.json": meta(good)}, **weights, **normalisation,
+                           **{"network.onnx": np.frombuffer(b"not an onnx graph" * 100, dtype=np.uint8)})
+        answer = _import(client, "graph.npz", foreign)
+        assert answer.status_code == 201, answer.text
+        kept = load_model(tmp_path / "library" / "models" / f"{answer.json()['id']}.npz")
+        assert kept.onnx != b"not an onnx graph" * 100
+        np.testing.assert_array_equal(kept.predict(np.ones((20, shipped.input_mean.size), np.float32)),
+                                      shipped.predict(np.ones((20, shipped.input_mean.size), np.float32)))
+
+
+def test_a_model_file_that_unpacks_to_too_much_is_refused_unread(tmp_path, monkeypatch):
+    from samplechop.exceptions import ModelError
+    from samplechop.model import file as model_file
+
+    path = tmp_path / "bomb.npz"
+    np.savez_compressed(path, zeros=np.zeros(2**20, np.float32))  # 4 MB of zeros in a few kB
+    monkeypatch.setattr(model_file, "MAX_MODEL_BYTES", 2**20)
+    assert path.stat().st_size < 50_000
+    with pytest.raises(ModelError, match="unpacks to 4 MB, more than a model file can"):
+        load_model(path)
+
+
+def test_learning_messages_name_no_server_path_and_old_work_is_cleared(web_model, tmp_path):
+    leftover = tmp_path / "library" / "models" / ".incoming-0123456789abcdef" / "work"
+    leftover.mkdir(parents=True)
+    app = create_app(web_model, _settings(tmp_path))
+    assert not leftover.parent.exists()  # a server killed mid-learning left it
+    library = tmp_path / "library"
+    message = app.state.learner._public(
+        f"skipped: {library}/0123456789abcdef/take 3.wav: file not found; "
+        f"{library}/models/.incoming-00ff00ff00ff00ff/work/model.npz.learn/data: no usable labelled audio")
+    assert str(tmp_path) not in message and "take 3.wav" in message and "no usable labelled audio" in message

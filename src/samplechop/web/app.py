@@ -63,7 +63,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..chop import MAX_CHOPS, Analysis, ChopSettings
 from ..constants import AUDIO_SUFFIXES
-from ..exceptions import SampleChopError
+from ..exceptions import LibraryError, SampleChopError
 from ..export.names import safe_stem
 from ..io.audio import probe
 from ..library import Library
@@ -278,8 +278,11 @@ def create_app(
     store = SessionStore(settings, clock=clock)
     analyser = Analyser(model, workers=settings.workers, store=store)
     library = Library(settings.library_dir())
+    if library.folder.exists() and not library.folder.is_dir():
+        raise LibraryError(f"{library.folder}: the library folder is a file; name a folder with --library")
     shelf = LibraryShelf(library, max_bytes=settings.max_library_bytes)
     models = ModelStore(library.folder, model, max_models=settings.max_models)
+    models.clear_incoming()
     learner = Learner(library, models, options=settings.learn_options)
     shipped_name = "shipped model" if model.path == DEFAULT_MODEL_PATH else \
         f"server's model ({model.path.name if model.path else 'given'})"

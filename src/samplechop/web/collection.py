@@ -18,6 +18,7 @@ from typing import Any, Optional, Sequence
 
 from ..exceptions import LibraryError
 from ..library import Library, LibraryEntry
+from ..library.store import MODELS_FOLDER
 from .errors import WebError
 from .kit import check_times
 from .sessions import Session
@@ -58,11 +59,18 @@ class LibraryShelf:
                 "problems": [problem.replace(str(self.library.folder), "library") for problem in problems]}
 
     def size(self) -> int:
-        """Bytes the library's entries take."""
+        """Bytes the library's entries take (not its models, which have their own limit)."""
         if not self.library.folder.is_dir():
             return 0
-        return sum(path.stat().st_size for path in self.library.folder.glob("*/*")
-                   if path.is_file() and not path.parent.name.startswith("."))
+        total = 0
+        for path in self.library.folder.glob("*/*"):
+            if path.parent.name.startswith(".") or path.parent.name == MODELS_FOLDER:
+                continue
+            try:
+                total += path.stat().st_size if path.is_file() else 0
+            except OSError:  # removed meanwhile
+                continue
+        return total
 
     def save(self, session: Session, duration: float, times: Sequence[float],
              name: Optional[str] = None) -> dict[str, Any]:
@@ -75,17 +83,23 @@ class LibraryShelf:
             times' own errors (422).
         """
         checked = check_times(times, duration=duration)
+        gone = WebError(404, "no such sample on the server (it may have expired): upload it again")
         with self._lock:
             used = self.size()
-            if used + session.source.stat().st_size > self.max_bytes:
+            try:
+                size = session.source.stat().st_size
+            except FileNotFoundError:  # the session went while this save waited its turn
+                raise gone from None
+            if used + size > self.max_bytes:
                 raise WebError(409, f"the library holds {used / _MB:.0f} MB, this server's limit is "
                                     f"{self.max_bytes / _MB:.0f} MB: delete samples from it first")
             try:
                 entry = self.library.add(session.source, checked, name=name or session.stem, origin="app")
-            except (FileNotFoundError, LibraryError):
+            except (FileNotFoundError, LibraryError) as error:
                 if session.removed:
-                    raise WebError(404, "no such sample on the server (it may have expired): upload it again") \
-                        from None
+                    raise gone from None
+                if isinstance(error, LibraryError):
+                    raise WebError(409, str(error).replace(str(self.library.folder), "library")) from None
                 raise
         return entry_document(entry)
 

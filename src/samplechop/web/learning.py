@@ -25,6 +25,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -192,7 +193,10 @@ class Learner:
             missing = missing_train_package()
             if missing is not None:
                 raise WebError(409, _no_torch(missing))
-            sources, _ = labelled_sources([], library=self.library)
+            try:
+                sources, _ = labelled_sources([], library=self.library)
+            except OSError:  # a sample deleted while it was read
+                raise WebError(409, "the library changed while learning started: start again") from None
             try:
                 check_source_count(len(sources))
             except LibraryError as error:
@@ -226,7 +230,16 @@ class Learner:
             self._job, self._process = job, process
         self._watcher = threading.Thread(target=self._watch, args=(job, process, description, errors, staged),
                                          name="samplechop-learn-watch", daemon=True)
-        self._watcher.start()
+        try:
+            self._watcher.start()
+        except RuntimeError:  # no thread to watch it: the process must not run unwatched
+            process.kill()
+            process.wait()
+            errors.close()
+            self.models.discard(staged)
+            with self._lock:
+                self._job, self._process = None, None
+            raise WebError(503, "the server cannot start learning now", retry_after=30) from None
 
     def _watch(self, job: LearnJob, process: subprocess.Popen, description: dict[str, Any], errors,
                staged: Path) -> None:
@@ -250,7 +263,7 @@ class Learner:
                     with self._lock:
                         job.phase, job.done, job.total = phase, int(done), int(total)
                 elif "log" in message:
-                    job.message = str(message["log"])
+                    job.message = self._public(str(message["log"]))
                 else:
                     outcome = message
             process.wait()
@@ -276,9 +289,10 @@ class Learner:
             log.error("learning job %s failed (exit code %s):\n%s", job.id, process.returncode, told)
             self._end(job, "failed", error="learning failed unexpectedly (the server's log has the details)")
         elif "failed" in outcome:
-            self._end(job, "failed", error=str(outcome["failed"]))
+            self._end(job, "failed", error=self._public(str(outcome["failed"])))
         else:
-            report = outcome["done"]
+            report = dict(outcome["done"])
+            report["skipped"] = [self._public(str(line)) for line in report.get("skipped", [])]
             kept = None
             if report["written"]:
                 details = {"f_base": report["f_base"], "f_learnt": report["f_learnt"], "verdict": report["verdict"],
@@ -289,6 +303,12 @@ class Learner:
                     self._end(job, "failed", error=str(error), report=report)
                     return
             self._end(job, "done", report=report, model=kept)
+
+    def _public(self, text: str) -> str:
+        """A message of the learning process without the server's paths: the library's
+        folder is "library", and the learning's own folders are left out."""
+        text = text.replace(str(self.models.folder), "library/models").replace(str(self.library.folder), "library")
+        return re.sub(r"library/models/\.incoming-[0-9a-f]+/work/[^:]*: ", "", text)
 
     def _end(self, job: LearnJob, state: str, **fields: Any) -> None:
         with self._lock:

@@ -36,7 +36,7 @@ from typing import Any, Optional
 from ..exceptions import ModelError
 from ..io.fileio import atomic_write_text
 from ..library.store import MODELS_FOLDER
-from ..model import ChopModel, load_model
+from ..model import ChopModel, load_model, save_model
 from .errors import WebError
 
 __all__ = ["ModelStore", "PersonalModel", "SHIPPED", "MODEL_ID", "MAX_NAME"]
@@ -184,6 +184,11 @@ class ModelStore:
 
     # ---- adding and removing ---------------------------------------------------------------
 
+    def clear_incoming(self) -> None:
+        """Remove the staging folders that a server stopped or killed mid-way left."""
+        for leftover in self.folder.glob(".incoming-*") if self.folder.is_dir() else []:
+            shutil.rmtree(leftover, ignore_errors=True)
+
     def _new_id(self) -> str:
         while True:
             model_id = secrets.token_hex(8)
@@ -193,9 +198,13 @@ class ModelStore:
     def staging(self) -> Path:
         """A new private folder inside the models folder, for a file being made or received
         (hidden, so never listed); the caller removes it."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        staged = self.folder / f".incoming-{secrets.token_hex(8)}"
-        staged.mkdir(mode=0o700)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            staged = self.folder / f".incoming-{secrets.token_hex(8)}"
+            staged.mkdir(mode=0o700)
+        except OSError as error:
+            raise WebError(409, f"the library's models folder cannot be written ({error.strerror or error}); "
+                                "the server's --library must name a folder it can write") from None
         return staged
 
     def add(self, file: Path, *, name: str, origin: str, details: Optional[dict[str, Any]] = None
@@ -211,8 +220,14 @@ class ModelStore:
             422 when the file is not a usable samplechop model, 409 when
             ``max_models`` are kept already.
         """
+        trusted = origin == "learnt"  # made by this server's own learning process
         try:
-            model = load_model(file)
+            model = load_model(file, use_graph=trusted)
+            if not trusted:  # keep the weights, never someone else's ONNX graph
+                save_model(file, features=model.features, architecture=model.architecture,
+                           params=model.params, input_mean=model.input_mean, input_std=model.input_std,
+                           threshold=model.threshold, training=model.training, onnx=_rebuilt_graph(model))
+                model = load_model(file)
         except ModelError as error:
             raise WebError(422, f"{name}: {str(error).replace(str(file), 'this file')}") from None
         if model.features != self.shipped.features:
@@ -256,3 +271,16 @@ class ModelStore:
     def discard(self, staged: Path) -> None:
         """Remove a folder from :meth:`staging`."""
         shutil.rmtree(staged, ignore_errors=True)
+
+
+def _rebuilt_graph(model: ChopModel) -> Optional[bytes]:
+    """The ONNX graph of a model's weights, built here (needs PyTorch), or None.
+
+    Without a graph the model runs in numpy, about three times slower on the network
+    (docs/benchmarks.md), but nothing from the imported file is run as code.
+    """
+    try:
+        from ..training.export import params_graph
+    except ImportError:
+        return None
+    return params_graph(model.architecture, model.params, model.input_mean.size)
