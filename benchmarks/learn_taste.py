@@ -18,7 +18,8 @@ with (its model when written, else the shipped one), with the wall time of ``lea
 
 Usage::
 
-    python benchmarks/learn_taste.py CORPUS [--sizes 3,5,10] [--steps 500] [--json OUT.json]
+    python benchmarks/learn_taste.py CORPUS [--sizes 3,5,10] [--steps 500] [--lr 0.0005]
+        [--pitch-shift 3] [--eq-db 6] [--json OUT.json]
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ def main() -> None:
     parser.add_argument("--test-files", type=int, default=20)
     parser.add_argument("--steps", type=int, default=LearnSettings.steps)
     parser.add_argument("--lr", type=float, default=LearnSettings.lr)
+    parser.add_argument("--pitch-shift", type=int, default=LearnSettings.pitch_shift)
+    parser.add_argument("--eq-db", type=float, default=LearnSettings.eq_db)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
@@ -119,7 +122,9 @@ def main() -> None:
                 sources, _ = labelled_sources(pool[:size])
                 output = Path(scratch) / f"{taste}-{size}.npz"
                 started = time.perf_counter()
-                report = learn(sources, output, settings=LearnSettings(steps=args.steps, lr=args.lr),
+                settings = LearnSettings(steps=args.steps, lr=args.lr, pitch_shift=args.pitch_shift,
+                                         eq_db=args.eq_db)
+                report = learn(sources, output, settings=settings,
                                log=lambda message: None)
                 seconds = time.perf_counter() - started
                 after = mean_f(load_model(output), unseen, labels) if report.written else before
@@ -133,7 +138,8 @@ def main() -> None:
                       f"{'written' if report.written else 'not written'} ({report.verdict}); "
                       f"learn took {seconds:.0f} s", flush=True)
     if args.json:
-        args.json.write_text(json.dumps({"steps": args.steps, "lr": args.lr, "results": results}, indent=1) + "\n")
+        args.json.write_text(json.dumps({"steps": args.steps, "lr": args.lr, "pitch_shift": args.pitch_shift,
+                                         "eq_db": args.eq_db, "results": results}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

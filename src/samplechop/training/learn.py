@@ -66,6 +66,9 @@ class LearnSettings:
         PyTorch threads.
     batch_size, excerpt : int, float
         Excerpts per step and their length in seconds (as ``samplechop train``).
+    pitch_shift, eq_db : int, float
+        The training's augmentation: random shifts of up to this many semitones and
+        random equaliser gains of up to this many dB (as ``samplechop train``).
     """
 
     steps: int = 500
@@ -75,6 +78,8 @@ class LearnSettings:
     threads: int = 2
     batch_size: int = 16
     excerpt: float = 12.0
+    pitch_shift: int = 3
+    eq_db: float = 6.0
 
     def validate(self) -> "LearnSettings":
         if not 1 <= self.steps <= 100_000:
@@ -211,7 +216,8 @@ def learn(
     )
     train_settings = TrainSettings(
         init=str(base_path), steps=settings.steps, lr=settings.lr, seed=settings.seed, threads=settings.threads,
-        batch_size=settings.batch_size, excerpt=settings.excerpt,
+        batch_size=settings.batch_size, excerpt=settings.excerpt, pitch_shift=settings.pitch_shift,
+        eq_db=settings.eq_db,
         eval_every=max(5, settings.steps // 5), keep="last", checkpoint=str(work / "learn.ckpt"),
     )
     candidate = work / "learnt.npz"
