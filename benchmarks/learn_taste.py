@@ -9,9 +9,9 @@ Two tastes are derived from rendered pieces whose notes are known exactly (their
     a chop on every snare hit (GM drum notes 37-40: side stick, snare, clap,
     electric snare), hits closer than 100 ms merged.
 
-Pieces with at least 4 such points are shuffled (``--seed``); the first 10 form the
-pool a producer chops, the next ``--test-files`` are the unseen files. For each
-taste and each size in ``--sizes``, ``learn`` runs on the first SIZE files of the
+Pieces with at least 4 such points are shuffled (``--seed``); the first ``--pool``
+(10) form the pool a producer chops, the next ``--test-files`` are the unseen files.
+For each taste and each size in ``--sizes``, ``learn`` runs on the first SIZE files of the
 pool; F at 50 ms on the unseen files (N = their number of points, the whole chopping
 pipeline) is reported for the shipped model and for what ``learn`` leaves the user
 with (its model when written, else the shipped one), with the wall time of ``learn``.
@@ -41,7 +41,6 @@ from samplechop.model import DEFAULT_MODEL_PATH, load_model
 from samplechop.training.learn import LearnSettings, learn
 
 SNARES = (37, 38, 39, 40)
-POOL = 10
 
 
 def taste_times(meta_path: Path, taste: str) -> np.ndarray:
@@ -97,6 +96,7 @@ def main() -> None:
     parser.add_argument("corpus", type=Path, help="rendered corpus with .mid and .meta.json beside each piece")
     parser.add_argument("--tastes", default="bars,snares")
     parser.add_argument("--sizes", default="3,5,10")
+    parser.add_argument("--pool", type=int, default=10, help="pieces a producer chops (the first SIZE are learnt)")
     parser.add_argument("--test-files", type=int, default=20)
     parser.add_argument("--steps", type=int, default=LearnSettings.steps)
     parser.add_argument("--lr", type=float, default=LearnSettings.lr)
@@ -112,7 +112,7 @@ def main() -> None:
             files = taste_files(args.corpus, taste, Path(scratch) / taste)
             order = np.random.default_rng(args.seed).permutation(len(files))
             files = [files[i] for i in order]
-            pool, unseen = files[:POOL], files[POOL:POOL + args.test_files]
+            pool, unseen = files[:args.pool], files[args.pool:args.pool + args.test_files]
             if len(unseen) < args.test_files:
                 sys.exit(f"{args.corpus}: only {len(files)} pieces with 4 or more {taste}")
             labels = {path: np.loadtxt(path.with_suffix(".txt"), ndmin=1) for path in files}
