@@ -9,7 +9,7 @@ from typing import Iterable, Iterator
 from ..constants import AUDIO_SUFFIXES
 from ..exceptions import AudioError
 
-__all__ = ["is_audio_name", "collect_audio"]
+__all__ = ["is_audio_name", "collect_audio", "is_kit_folder", "kit_folders", "KIT_MANIFEST_SUFFIX"]
 
 
 def is_audio_name(path: Path) -> bool:
@@ -67,18 +67,45 @@ def collect_audio(
     return files, problems
 
 
+#: The suffix of the chops manifest that marks a kit folder (as ``chop`` writes it).
+KIT_MANIFEST_SUFFIX = ".chops.json"
+
+
+def is_kit_folder(folder: Path) -> bool:
+    """Whether ``folder`` is a kit that ``chop`` wrote (it holds a chops manifest)."""
+    return folder.is_dir() and any(folder.glob(f"*{KIT_MANIFEST_SUFFIX}"))
+
+
+def kit_folders(folder: Path) -> list[Path]:
+    """The kit folders under ``folder``, searched as :func:`collect_audio` searches it."""
+    return [Path(root) for root, _, names in _walk(folder, set()) if _holds_manifest(names)]
+
+
+def _holds_manifest(names: list[str]) -> bool:
+    return any(name.endswith(KIT_MANIFEST_SUFFIX) for name in names)
+
+
+def _walk(folder: Path, skipped: set[Path]) -> Iterator[tuple[str, list[str], list[str]]]:
+    """``os.walk`` of ``folder`` without hidden folders, the ``skipped`` ones, and the
+    insides of kits (a kit folder is yielded, its sub-folders are not searched)."""
+    for root, folders, names in os.walk(folder):
+        if _holds_manifest(names):
+            folders[:] = []
+        else:
+            folders[:] = [name for name in folders
+                          if not name.startswith(".") and (Path(root) / name).resolve() not in skipped]
+        yield root, folders, names
+
+
 def _audio_in(folder: Path, skipped: set[Path]) -> Iterator[Path]:
     """Audio files under ``folder``, outside hidden folders, the ``skipped`` ones and kits.
 
     A kit folder (one holding a ``.chops.json`` manifest) holds chops, not sources:
     ``chop samples -o samples`` must not chop the last run's kits.
     """
-    for root, folders, names in os.walk(folder):
-        if any(name.endswith(".chops.json") for name in names):
-            folders[:] = []
+    for root, _, names in _walk(folder, skipped):
+        if _holds_manifest(names):
             continue
-        folders[:] = [name for name in folders
-                      if not name.startswith(".") and (Path(root) / name).resolve() not in skipped]
         for name in names:
             path = Path(root) / name
             if is_audio_name(path) and path.is_file():

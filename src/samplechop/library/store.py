@@ -39,7 +39,7 @@ from ..exceptions import AnnotationError, LibraryError, OutputError, SampleChopE
 from ..export.names import safe_stem
 from ..io.annotations import find_label_file, read_labels, validate_times, write_labels
 from ..io.fileio import atomic_write_text, discard_staging, file_sha256, publish_dir, staging_dir
-from ..io.inputs import collect_audio
+from ..io.inputs import KIT_MANIFEST_SUFFIX, collect_audio, is_kit_folder, kit_folders
 
 __all__ = ["Library", "LibraryEntry", "LabelledSource", "labelled_sources", "kit_source", "chop_times", "ENTRY_FILE",
            "MODELS_FOLDER"]
@@ -287,10 +287,6 @@ class Library:
         return entry
 
 
-def _is_kit(folder: Path) -> bool:
-    return folder.is_dir() and any(folder.glob("*.chops.json"))
-
-
 def kit_source(kit: Path) -> LabelledSource:
     """The source audio of a kit folder and the kit's label file.
 
@@ -300,7 +296,7 @@ def kit_source(kit: Path) -> LabelledSource:
         When ``kit`` is not a kit, or its source audio is no longer where the
         manifest says.
     """
-    manifests = sorted(kit.glob("*.chops.json"))
+    manifests = sorted(kit.glob(f"*{KIT_MANIFEST_SUFFIX}"))
     if not manifests:
         raise LibraryError(f"{kit}: not a kit folder (no .chops.json manifest in it)")
     manifest = manifests[0]
@@ -320,7 +316,7 @@ def kit_source(kit: Path) -> LabelledSource:
     audio = next((candidate for candidate in candidates if candidate.is_file()), named[0])
     if not audio.is_file():
         raise LibraryError(f"{kit}: its source audio {audio} is not there any more")
-    stem = manifest.name[: -len(".chops.json")]
+    stem = manifest.name[: -len(KIT_MANIFEST_SUFFIX)]
     labels = kit / f"{stem}.txt"
     return LabelledSource(audio=audio, labels=labels if labels.is_file() else manifest,
                           sha256=file_sha256(audio), name=audio.stem)
@@ -361,24 +357,24 @@ def labelled_sources(
                 continue
             sources[entry.sha256] = entry.source()
         return list(sources.values()), problems
-    loose: list[Path] = []
     kits: list[Path] = []
+    files: list[Path] = []
     for item in map(Path, inputs):
-        if _is_kit(item):
+        if is_kit_folder(item):
             kits.append(item)
             continue
-        inside = sorted(folder for folder in item.rglob("*") if _is_kit(folder)) if item.is_dir() else []
+        inside = kit_folders(item) if item.is_dir() else []
         kits.extend(inside)
-        if not inside or collect_audio([item], skip=inside)[0]:  # a folder of kits alone is no audio folder
-            loose.append(item)
+        found, missing = collect_audio([item])  # leaves the kits' chops out
+        files.extend(found)
+        if not inside:  # a folder of kits alone holds no loose audio, rightly
+            problems.extend(missing)
     for kit in kits:
         try:
             source = kit_source(kit)
             sources[source.sha256] = source
         except LibraryError as error:
             problems.append(error)
-    files, missing = collect_audio(loose, skip=kits)  # a kit's chops are not sources
-    problems.extend(missing)
     for audio in files:
         labels = find_label_file(audio)
         if labels is None:
