@@ -108,7 +108,9 @@ def staging_dir(final_dir: os.PathLike | str) -> Path:
     """Create an empty hidden folder beside ``final_dir`` to build its contents in.
 
     Stale staging folders that killed runs left in the same parent are removed first
-    (see :func:`reclaim_stale`). The new folder is locked for as long as this process
+    (see :func:`reclaim_stale`), the first time this process stages in that parent: a
+    batch of thousands of kits into one folder scans it once, not once a kit. The new
+    folder is locked for as long as this process
     lives or until :func:`publish_dir` or :func:`discard_staging` releases it, so that
     a later run can tell it from a stale one.
 
@@ -121,7 +123,10 @@ def staging_dir(final_dir: os.PathLike | str) -> Path:
     parent = final_dir.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        reclaim_stale(parent)
+        with _HELD_LOCK:
+            first_here = parent not in _PARENTS
+        if first_here:
+            reclaim_stale(parent)
         staged = _locked_folder(parent, final_dir.name, _STAGING_SUFFIX)
         _ordinary_mode(staged, folder=True)
         return staged
