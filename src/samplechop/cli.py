@@ -19,6 +19,7 @@ from .chop.settings import MODES, ChopSettings
 from .console import printable
 from .constants import TRAINING_PRECISIONS
 from .exceptions import SampleChopError
+from .training.learn_settings import MIN_FILES_TO_CHECK, LearnSettings
 
 __all__ = ["main", "build_parser"]
 
@@ -270,13 +271,17 @@ def _add_learn_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("-o", "--output", required=True, help="model file to write")
     parser.add_argument("--library", default=None, help="library folder to learn from when no SOURCE is given")
     parser.add_argument("--base", default=None, help="model to start from (default: the shipped model)")
-    parser.add_argument("--steps", type=int, default=500, help="training steps (default 500)")
-    parser.add_argument("--lr", type=_number, default=5e-4, help="learning rate (default 0.0005)")
-    parser.add_argument("--held-out-share", type=_number, default=0.3,
-                        help="share of samples held out to check the result, with 5 or more (default 0.3, "
-                             "at least 2)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the split and the training (default 0)")
-    parser.add_argument("--threads", type=int, default=2, help="PyTorch threads (default 2)")
+    defaults = LearnSettings()
+    parser.add_argument("--steps", type=int, default=defaults.steps,
+                        help=f"training steps (default {defaults.steps})")
+    parser.add_argument("--lr", type=_number, default=defaults.lr, help=f"learning rate (default {defaults.lr:g})")
+    parser.add_argument("--held-out-share", type=_number, default=defaults.held_out_share,
+                        help="share of samples held out to check the result, with "
+                             f"{MIN_FILES_TO_CHECK} or more (default {defaults.held_out_share:g}, at least 2)")
+    parser.add_argument("--seed", type=int, default=defaults.seed,
+                        help=f"seed of the split and the training (default {defaults.seed})")
+    parser.add_argument("--threads", type=int, default=defaults.threads,
+                        help=f"PyTorch threads (default {defaults.threads})")
     parser.add_argument("--work", default=None, help="folder in which a MODEL.learn folder keeps the data set and "
                                                      "checkpoint until the run ends (default: beside the output)")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")

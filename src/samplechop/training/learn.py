@@ -39,56 +39,16 @@ from ..exceptions import LibraryError, ParameterError
 from ..io.fileio import atomic_write_text, file_sha256
 from ..library.store import LabelledSource, chop_times
 from ..model import DEFAULT_MODEL_PATH, ChopModel, load_model, save_model
-from .minimum import MIN_FILES, MIN_FILES_TO_CHECK, check_source_count
+from .learn_settings import (
+    MIN_FILES,
+    MIN_FILES_TO_CHECK,
+    LearnSettings,
+    check_source_count,
+    held_out_count,
+)
 from .train import TrainSettings, train_model
 
 __all__ = ["LearnSettings", "LearnReport", "learn", "held_out_count", "MIN_FILES", "MIN_FILES_TO_CHECK"]
-
-#: Most samples held out (the rest are learnt from).
-MAX_HELD_OUT = 10
-
-
-@dataclass
-class LearnSettings:
-    """How ``learn`` fine-tunes (the defaults are the measured choice, docs/learn.md).
-
-    Attributes
-    ----------
-    steps : int
-        Training steps (batches of 16 excerpts of 12 s).
-    lr : float
-        Peak learning rate (cosine schedule after a short warm-up).
-    held_out_share : float
-        Share of the samples held out to check the result (see :func:`held_out_count`).
-    seed : int
-        Seed of the split and of the training.
-    threads : int
-        PyTorch threads.
-    batch_size, excerpt : int, float
-        Excerpts per step and their length in seconds (as ``samplechop train``).
-    pitch_shift, eq_db : int, float
-        The training's augmentation: random shifts of up to this many semitones and
-        random equaliser gains of up to this many dB (as ``samplechop train``).
-    """
-
-    steps: int = 500
-    lr: float = 5e-4
-    held_out_share: float = 0.3
-    seed: int = 0
-    threads: int = 2
-    batch_size: int = 16
-    excerpt: float = 12.0
-    pitch_shift: int = 3
-    eq_db: float = 6.0
-
-    def validate(self) -> "LearnSettings":
-        if not 1 <= self.steps <= 100_000:
-            raise ParameterError(f"--steps must be between 1 and 100000, got {self.steps}")
-        if not 0 < self.lr < 0.1:
-            raise ParameterError(f"--lr must be in (0, 0.1), got {self.lr}")
-        if not 0 < self.held_out_share < 1:
-            raise ParameterError(f"--held-out-share must be in (0, 1), got {self.held_out_share}")
-        return self
 
 
 @dataclass
@@ -109,17 +69,6 @@ class LearnReport:
     seconds: float
     steps: int
     skipped: list[str] = field(default_factory=list)
-
-
-def held_out_count(files: int, share: float = LearnSettings.held_out_share) -> int:
-    """Samples held out of ``files``: none below :data:`MIN_FILES_TO_CHECK`, else
-    ``round(share * files)``, at least 2 and at most :data:`MAX_HELD_OUT`.
-
-    One held-out sample is too few to judge by: a single chop more or less decides.
-    """
-    if files < MIN_FILES_TO_CHECK:
-        return 0
-    return int(min(MAX_HELD_OUT, max(2, round(share * files))))
 
 
 def _draw(sha256: str, seed: int) -> str:

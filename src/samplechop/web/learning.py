@@ -39,7 +39,7 @@ from typing import Any, Mapping, Optional
 from ..exceptions import LibraryError
 from ..library import Library, labelled_sources
 from ..library.store import LabelledSource
-from ..training.minimum import MIN_FILES, check_source_count
+from ..training.learn_settings import MIN_FILES, check_source_count
 from .errors import WebError
 from .models import ModelStore, clean_name
 

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
 from ..exceptions import ParameterError
+from ..training.learn_settings import LearnSettings
 
 __all__ = ["WebSettings", "LEARN_OPTIONS"]
 
 _MB = 1024 * 1024
 
-#: The fields of :class:`samplechop.training.learn.LearnSettings` that
-#: :attr:`WebSettings.learn_options` may set (named here: that module needs PyTorch).
-LEARN_OPTIONS = ("steps", "lr", "held_out_share", "seed", "threads", "batch_size", "excerpt")
+#: The settings that :attr:`WebSettings.learn_options` may set: the fields of
+#: :class:`samplechop.training.learn_settings.LearnSettings`.
+LEARN_OPTIONS = tuple(setting.name for setting in fields(LearnSettings))
 
 
 @dataclass(frozen=True)
