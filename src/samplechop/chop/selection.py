@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 import numpy as np
 
 from ..exceptions import ParameterError
-from ..spectral.features import harmonic_spectra
+from ..spectral.harmonic import harmonic_spectra
 from .candidates import Candidates
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +33,7 @@ Spectra = Callable[["Analysis", np.ndarray], np.ndarray]
 
 def candidate_spectra(analysis: "Analysis", times: np.ndarray) -> np.ndarray:
     """Harmonic-only spectra of the sound after each candidate time (see
-    :func:`samplechop.spectral.features.harmonic_spectra`), from the analysis's
+    :func:`samplechop.spectral.harmonic.harmonic_spectra`), from the analysis's
     one-FFT semitone spectrogram."""
     return harmonic_spectra(analysis.semitone_spectrogram, times, frame_rate=analysis.frame_rate)
 

@@ -34,7 +34,7 @@ class SpectraCache:
         return len(self._rows)
 
     def spectra(self, analysis: Analysis, times: np.ndarray) -> np.ndarray:
-        """Spectra of ``times`` as :func:`harmonic_spectra` gives them for ``analysis``.
+        """Spectra of ``times`` as :func:`~samplechop.spectral.harmonic.harmonic_spectra` gives them for ``analysis``.
 
         Returns
         -------
