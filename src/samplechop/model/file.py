@@ -1,9 +1,9 @@
 """The model file: weights plus a small JSON of what the model was built with.
 
-A model file is a numpy ``.npz`` archive (read with ``allow_pickle=False``): one array
-per weight, named as in the PyTorch state dict, the input normalisation
-(``input.mean``, ``input.std``), and ``meta.json``: a UTF-8 JSON document as a uint8
-array, holding
+A model file is a numpy ``.npz`` archive, stored without compression (read with
+``allow_pickle=False``): one array per weight, named as in the PyTorch state dict, the
+input normalisation (``input.mean``, ``input.std``), and ``meta.json``: a UTF-8 JSON
+document as a uint8 array, holding
 
 * ``format``: ``"samplechop-model"`` and ``version``;
 * ``features``: the feature settings (see :mod:`samplechop.spectral.features`);
@@ -180,7 +180,9 @@ def save_model(
     if onnx is not None:
         arrays["network.onnx"] = np.frombuffer(onnx, dtype=np.uint8)
     buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays)
+    # Not compressed: weights pack by 8% only, and unpacking the shipped model took
+    # 0.025 s of a 0.03 s load, against 0.005 s stored.
+    np.savez(buffer, **arrays)
     atomic_write_bytes(path, buffer.getvalue())
 
 
