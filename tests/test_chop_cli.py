@@ -115,6 +115,19 @@ def test_fades_leave_no_step_at_the_cuts(tmp_path, capsys):
         assert abs(data[0]) < 0.02 and abs(data[-1]) < 0.02
 
 
+def test_fades_in_place_equal_fades_of_a_copy():
+    from samplechop.export import apply_fades
+
+    data = (np.random.default_rng(2).standard_normal((4410, 2)) * 8000).astype(np.int16)
+    kept = data.copy()
+    faded = apply_fades(data, sr=44100, fade_in=0.01, fade_out=0.02, subtype="PCM_16")
+    np.testing.assert_array_equal(data, kept)  # a copy was faded
+    in_place = apply_fades(data, sr=44100, fade_in=0.01, fade_out=0.02, subtype="PCM_16", copy=False)
+    assert in_place is data
+    np.testing.assert_array_equal(in_place, faded)
+    assert not np.array_equal(data, kept)
+
+
 def test_dry_run_writes_nothing_and_json_is_complete(tmp_path, stabs_wav, capsys):
     out = tmp_path / "out"
     code, stdout, _ = _run(["chop", stabs_wav, "-n", 4, "--threshold", 0, "-o", out, "--dry-run", "--json"],

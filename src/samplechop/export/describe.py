@@ -232,6 +232,11 @@ def dominant_pitch_class(chroma_frames: np.ndarray) -> Optional[str]:
     return PITCH_CLASSES[int(np.argmax(total))]
 
 
+#: Samples converted to float32 at a time by :func:`levels`: a chop of minutes is
+#: measured without a float copy of it (memory a cold process pays for in page faults).
+_LEVEL_BLOCK = 1 << 16
+
+
 def levels(data: np.ndarray, *, full_scale: float = 1.0) -> tuple[float, float]:
     """Peak and RMS level of samples in dBFS.
 
@@ -253,12 +258,18 @@ def levels(data: np.ndarray, *, full_scale: float = 1.0) -> tuple[float, float]:
         return FLOOR_DB, FLOOR_DB
     largest = max(float(x.max()), -float(x.min()))
     peak = largest / full_scale
-    flat = x.reshape(-1).astype(np.float32)  # a float32 dot product: fast, and exact to 1e-6
-    if largest > 1.0:  # samples above 1 (a float file's absurd levels) are scaled to 1 before squaring
-        np.divide(flat, np.float32(largest), out=flat)
-    else:
-        largest = 1.0
-    rms = largest * math.sqrt(max(float(np.dot(flat, flat)), 0.0) / x.size) / full_scale
+    # Samples above 1 (a float file's absurd levels) are scaled to 1 before squaring.
+    scale = np.float32(largest) if largest > 1.0 else None
+    flat = x.reshape(-1)
+    block = np.empty(min(flat.size, _LEVEL_BLOCK), dtype=np.float32)
+    squares = 0.0
+    for start in range(0, flat.size, block.size):
+        part = block[: min(block.size, flat.size - start)]
+        np.copyto(part, flat[start : start + part.size], casting="unsafe")
+        if scale is not None:
+            np.divide(part, scale, out=part)
+        squares += float(np.dot(part, part))  # float32 dot products, summed in float64
+    rms = (largest if scale is not None else 1.0) * math.sqrt(max(squares, 0.0) / x.size) / full_scale
 
     def to_db(value: float) -> float:
         if value <= 0:

@@ -24,7 +24,9 @@ def chop_names(stem: str, count: int) -> list[str]:
     return [f"{stem}_chop{number:0{digits}d}.wav" for number in range(1, count + 1)]
 
 
-def apply_fades(data: np.ndarray, *, sr: int, fade_in: float, fade_out: float, subtype: str) -> np.ndarray:
+def apply_fades(
+    data: np.ndarray, *, sr: int, fade_in: float, fade_out: float, subtype: str, copy: bool = True
+) -> np.ndarray:
     """Linear fade-in and fade-out, in the samples' own format.
 
     Parameters
@@ -37,6 +39,9 @@ def apply_fades(data: np.ndarray, *, sr: int, fade_in: float, fade_out: float, s
         Seconds (0 leaves that end untouched).
     subtype : str
         The WAV subtype the samples will be written as (for exact rounding).
+    copy : bool
+        Fade a copy (default); ``False`` fades ``data`` itself, which saves copying a
+        whole chop to change its ends.
 
     Returns
     -------
@@ -48,7 +53,7 @@ def apply_fades(data: np.ndarray, *, sr: int, fade_in: float, fade_out: float, s
     fade_out_samples = min(int(round(fade_out * sr)), n)
     if fade_in_samples == 0 and fade_out_samples == 0:
         return data
-    out = data.copy()
+    out = data.copy() if copy else data
     if fade_in_samples:
         ramp = np.arange(fade_in_samples, dtype=np.float64) / fade_in_samples
         head = audio.to_float(out[:fade_in_samples]) * ramp[:, None]
@@ -86,7 +91,8 @@ def write_slices(
         for chop, name in zip(chops, names):
             data = read(chop.start_sample, chop.end_sample)
             chop_levels.append(levels(data, full_scale=full_scale))
-            data = apply_fades(data, sr=info.sr, fade_in=fade_in, fade_out=fade_out, subtype=subtype)
+            data = apply_fades(data, sr=info.sr, fade_in=fade_in, fade_out=fade_out, subtype=subtype,
+                               copy=False)  # the samples were read for this chop alone
             path = folder / name
             audio.write_wav(path, data, sr=info.sr, subtype=subtype)
             paths.append(path)
