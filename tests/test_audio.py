@@ -54,32 +54,39 @@ def test_analysis_signal_equals_the_mix_of_libsndfiles_float_samples(tmp_path, s
 
 
 @pytest.mark.parametrize("subtype, dtype", [("PCM_16", np.int16), ("PCM_24", np.int32), ("FLOAT", np.float32)])
-def test_wav_encoded_in_memory_equals_the_one_libsndfile_writes(tmp_path, monkeypatch, subtype, dtype):
+def test_wav_written_through_python_equals_the_one_libsndfile_writes(tmp_path, subtype, dtype):
     data = audio.from_float(_tone(44100, seconds=0.3) * 0.9, np.dtype(dtype), subtype=subtype)
-    audio.write_wav(tmp_path / "memory.wav", data, sr=44100, subtype=subtype)
-    monkeypatch.setattr(audio, "_ENCODE_IN_MEMORY", 0)  # every chop too long for memory
-    audio.write_wav(tmp_path / "direct.wav", data, sr=44100, subtype=subtype)
-    assert (tmp_path / "memory.wav").read_bytes() == (tmp_path / "direct.wav").read_bytes()
-    back, sr = sf.read(tmp_path / "memory.wav", dtype=np.dtype(dtype).name)
-    assert sr == 44100 and sf.info(tmp_path / "memory.wav").subtype == subtype
+    audio.write_wav(tmp_path / "ours.wav", data, sr=44100, subtype=subtype)
+    sf.write(tmp_path / "direct.wav", data, 44100, subtype=subtype, format="WAV")
+    assert (tmp_path / "ours.wav").read_bytes() == (tmp_path / "direct.wav").read_bytes()
+    back, sr = sf.read(tmp_path / "ours.wav", dtype=np.dtype(dtype).name)
+    assert sr == 44100 and sf.info(tmp_path / "ours.wav").subtype == subtype
     np.testing.assert_array_equal(back, data)
-    assert sorted(path.name for path in tmp_path.iterdir()) == ["direct.wav", "memory.wav"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["direct.wav", "ours.wav"]
 
 
-def test_wav_that_cannot_be_written_leaves_nothing_behind(tmp_path, monkeypatch):
-    import errno
-    from pathlib import Path
+def test_wav_that_cannot_be_written_leaves_nothing_behind_and_prints_nothing(tmp_path):
+    import resource
+    import subprocess
+    import sys
 
-    from samplechop.exceptions import OutputError
-
-    def full_disk(self, data):
-        raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(Path, "write_bytes", full_disk)
     (tmp_path / "chop.wav").write_text("an earlier chop")  # an existing output stays as it was
-    data = audio.from_float(_tone(44100, seconds=0.2), np.dtype(np.int16), subtype="PCM_16")
-    with pytest.raises(OutputError, match="chop.wav: cannot write .*No space left"):
-        audio.write_wav(tmp_path / "chop.wav", data, sr=44100, subtype="PCM_16")
+    script = (
+        "import numpy as np; from samplechop.io import audio; from samplechop.exceptions import OutputError\n"
+        "data = np.zeros((200_000, 2), dtype=np.int16)\n"
+        "try:\n"
+        f"    audio.write_wav({str(tmp_path / 'chop.wav')!r}, data, sr=44100, subtype='PCM_16')\n"
+        "except OutputError as error:\n"
+        "    print(error)\n"
+    )
+
+    def full_disk_at_100_kb():  # writes past 100 kB fail, as on a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    result = subprocess.run([sys.executable, "-c", script], preexec_fn=full_disk_at_100_kb,
+                            capture_output=True, text=True, timeout=60)
+    assert result.stderr == ""  # no traceback from libsndfile's write callback
+    assert result.stdout.strip() == f"{tmp_path / 'chop.wav'}: cannot write (File too large)"
     assert [path.name for path in tmp_path.iterdir()] == ["chop.wav"]
     assert (tmp_path / "chop.wav").read_text() == "an earlier chop"
 

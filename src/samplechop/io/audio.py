@@ -13,6 +13,7 @@ channels. Two views of a file are used:
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import stat
@@ -73,11 +74,6 @@ _UNKNOWN_LENGTH_BLOCK_FRAMES = 1 << 12
 #: Containers of plain samples (libsndfile's format names).
 _UNCOMPRESSED = ("WAV", "WAVEX", "AIFF", "RF64", "W64", "CAF", "AU", "RAW")
 
-#: Chops up to this many bytes of samples (about 95 s of 16-bit stereo at 44.1 kHz) are
-#: encoded in memory and written in one go (see :func:`write_wav`); longer ones are
-#: written by libsndfile directly, where its fsync costs little beside the writing and
-#: an in-memory copy would add to the peak memory of a long file.
-_ENCODE_IN_MEMORY = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -484,6 +480,32 @@ def from_float(values: np.ndarray, dtype: np.dtype | str, *, subtype: str = "") 
     return (steps * step).astype(dtype)
 
 
+class _WavTarget(io.FileIO):
+    """The file libsndfile writes a WAV into, through Python (its virtual I/O).
+
+    Given a path, libsndfile fsyncs the file it closes (about 2 ms a chop); given
+    this file object, it writes through :meth:`write`, which writes all it is given
+    or keeps the first ``OSError`` (a full disk) and reports a short write instead of
+    raising: raised in libsndfile's callback, the error would be printed as a
+    traceback by cffi.
+    """
+
+    error: Optional[OSError] = None
+
+    def write(self, data) -> int:  # type: ignore[override]
+        view = memoryview(data).cast("B")
+        done = 0
+        try:
+            while done < len(view):
+                count = super().write(view[done:])
+                if not count:
+                    raise OSError(errno.EIO, "the file took no more bytes")
+                done += count
+        except OSError as error:
+            self.error = self.error or error
+        return done
+
+
 def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: str) -> None:
     """Write samples as a WAV file, atomically.
 
@@ -502,18 +524,21 @@ def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: st
     if data.dtype.kind == "f" and subtype.startswith("PCM"):
         data = np.clip(data, -1.0, 1.0)
     with atomic_path(path) as temporary:
+        # Written through a file object (see _WavTarget): no fsync, so a just-written
+        # chop may not survive a power cut; the atomic rename keeps outputs whole if
+        # the run fails or is killed.
+        target: Optional[_WavTarget] = None
         try:
-            if data.nbytes <= _ENCODE_IN_MEMORY:
-                # libsndfile fsyncs every file it closes (about 2 ms a chop); encoded in
-                # memory, the WAV is written with one plain write. The atomic rename keeps
-                # outputs whole if the run fails or is killed; unlike the fsync, it does
-                # not make a just-written chop survive a power cut.
-                buffer = io.BytesIO()
-                with interrupts.deferred():  # libsndfile calls back into Python to write
-                    sf.write(buffer, data, sr, subtype=subtype, format="WAV")
-                temporary.write_bytes(buffer.getbuffer())
-            else:
-                sf.write(str(temporary), data, sr, subtype=subtype, format="WAV")
+            target = _WavTarget(temporary, "wb")
+            with target, interrupts.deferred():  # libsndfile calls back into Python to write
+                try:
+                    sf.write(target, data, sr, subtype=subtype, format="WAV")
+                except AssertionError:  # soundfile's check that every frame was written
+                    if target.error is None:
+                        raise
+            if target.error is not None:
+                raise target.error
         except (sf.LibsndfileError, RuntimeError, OSError) as error:
+            error = getattr(target, "error", None) or error
             reason = getattr(error, "strerror", None) or str(error)
             raise OutputError(f"{path}: cannot write ({reason})") from None
