@@ -1,8 +1,8 @@
-"""Speed and memory of `samplechop chop` (issue: "Chop a sample from the command line").
+"""Speed and memory of `samplechop chop` (issue: "Faster than aubiocut as a whole command").
 
 Run by hand on an otherwise idle machine:
 
-    python benchmarks/chop_speed.py [--long] [--repeats 9]
+    python benchmarks/chop_speed.py [--long] [--repeats 5]
 
 It builds a 3-minute 44.1 kHz stereo 16-bit WAV from the real recordings in
 ../shared/data/real/, then measures in one run, side by side:
@@ -12,17 +12,25 @@ It builds a 3-minute 44.1 kHz stereo 16-bit WAV from the real recordings in
 2. the original design's pipeline on the same file: librosa CQT at 44.1 kHz, hop
    256, plus HPSS of the whole spectrogram (its fixed cost before any network);
 3. the whole command, process start included, against `aubiocut -c` (aubio-tools)
-   cutting the same file;
-4. peak memory (max RSS) of the command; with --long also for a 60-minute file.
+   cutting the same file: the two alternate, and the median wall and CPU time
+   (user + system, of the process and its children) of each is compared;
+4. `samplechop --help` and `samplechop chop --help`, and the imports of the
+   chopping path (numpy, scipy.fft, onnxruntime, soundfile, soxr, samplechop's
+   modules) in a fresh process, beyond the interpreter's own start;
+5. peak memory (max RSS) of the command; with --long also for a 60-minute file.
 
-Each timing is the best of several runs; ratios are printed.
+Commands run as after an install: Python writes and reads its bytecode caches
+(PYTHONDONTWRITEBYTECODE is removed from their environment), and a first run of
+each is not counted.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,19 +60,44 @@ def make_source(path: Path, minutes: float) -> None:
 
 
 def best_of(function, repeats: int) -> float:
+    return min(times_of(function, repeats))
+
+
+def times_of(function, repeats: int) -> list[float]:
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return times
+
+
+#: The environment of the commands measured: bytecode caches as after an install.
+ENVIRONMENT = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+
+
+def timed_command(argv: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of a child process run to its end."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, capture_output=True, env=ENVIRONMENT)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+#: What `samplechop chop` imports to chop a file.
+CHOPPING_IMPORTS = ("import numpy, scipy.fft, onnxruntime, soundfile, soxr; "
+                    "import samplechop.commands.chop, samplechop.chop.pipeline, samplechop.export.writer")
 
 
 def command_peak_rss(argv: list[str]) -> tuple[float, float]:
     """(seconds, peak RSS in MB) of a child process."""
     start = time.perf_counter()
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], capture_output=True, text=True)
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], capture_output=True, text=True,
+                            env=ENVIRONMENT)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"{argv[0]} failed: {result.stderr.strip()[-500:]}")
@@ -144,7 +177,7 @@ def main() -> None:
             write_outputs(result, work / f"lib{next(counter)}")
 
         library_call()  # warm-up: imports and caches
-        ours = best_of(library_call, args.repeats)
+        library = times_of(library_call, args.repeats)
 
         import librosa
 
@@ -158,32 +191,46 @@ def main() -> None:
         original = best_of(original_pipeline, max(1, args.repeats // 2))
 
         executable = str(Path(sys.executable).with_name("samplechop"))
+
         def our_command():
-            out = work / f"cmd{next(counter)}"
-            subprocess.run([executable, "chop", str(source), "-n", "16", "-o", str(out)],
-                           check=True, capture_output=True)
+            return timed_command([executable, "chop", str(source), "-n", "16", "-o", str(work / f"cmd{next(counter)}")])
 
         def aubio_command():
             out = work / f"aubio{next(counter)}"
             out.mkdir()
-            subprocess.run(["aubiocut", "-c", "-i", str(source), "-o", str(out)],
-                           check=True, capture_output=True)
+            return timed_command(["aubiocut", "-c", "-i", str(source), "-o", str(out)])
 
-        our_command(), aubio_command()
-        # Interleave the two commands so that both see the same machine state.
-        ours_cmd, aubio_cmd = [], []
+        our_command(), aubio_command()  # first runs: bytecode caches, the page cache
+        # Alternate the two commands so that both see the same machine state.
+        ours_runs, aubio_runs = [], []
         for _ in range(args.repeats):
-            ours_cmd.append(best_of(our_command, 1))
-            aubio_cmd.append(best_of(aubio_command, 1))
-        command, aubio = min(ours_cmd), min(aubio_cmd)
+            ours_runs.append(our_command())
+            aubio_runs.append(aubio_command())
+        ours_wall, ours_cpu = (statistics.median(column) for column in zip(*ours_runs))
+        aubio_wall, aubio_cpu = (statistics.median(column) for column in zip(*aubio_runs))
+
+        timed_command([sys.executable, "-c", "pass"])
+        start_only = statistics.median(timed_command([sys.executable, "-c", "pass"])[0] for _ in range(args.repeats))
+        imports = statistics.median(timed_command([sys.executable, "-c", CHOPPING_IMPORTS])[0]
+                                    for _ in range(args.repeats))
+        helps = {argv: statistics.median(timed_command([executable, *argv])[0] for _ in range(args.repeats))
+                 for argv in (("--help",), ("chop", "--help"))}
         _, peak = command_peak_rss([executable, "chop", str(source), "-n", "16", "-o", str(work / "mem")])
 
-        print(f"machine: {subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores; "
-              f"file: {duration:.0f} s, 44.1 kHz stereo 16-bit WAV, -n 16, chops written")
-        print(f"library call (imports done)      {ours:7.3f} s  = {duration / ours:6.0f}x real time")
-        print(f"original design (CQT+HPSS only)  {original:7.3f} s  -> ours is {original / ours:.1f}x faster")
-        print(f"whole command                    {command:7.3f} s")
-        print(f"aubiocut -c                      {aubio:7.3f} s  -> command / aubiocut = {command / aubio:.2f}")
+        duration_text = f"{duration:.0f} s, 44.1 kHz stereo 16-bit WAV, -n 16, chops written"
+        print(f"machine: {os.cpu_count()} cores; file: {duration_text}; {args.repeats} repeats")
+        print(f"library call (imports done)      median {statistics.median(library):6.3f} s "
+              f"= {duration / statistics.median(library):5.0f}x real time; best {min(library):.3f} s "
+              f"= {duration / min(library):.0f}x")
+        print(f"original design (CQT+HPSS only)  {original:7.3f} s  -> ours is "
+              f"{original / statistics.median(library):.1f}x faster")
+        print(f"whole command                    wall {ours_wall:6.3f} s  CPU {ours_cpu:6.3f} s  (medians)")
+        print(f"aubiocut -c                      wall {aubio_wall:6.3f} s  CPU {aubio_cpu:6.3f} s")
+        print(f"command / aubiocut               wall {ours_wall / aubio_wall:.2f}x  CPU {ours_cpu / aubio_cpu:.2f}x")
+        print(f"imports of the chopping path     {imports - start_only:7.3f} s  (beyond {start_only:.3f} s "
+              "of interpreter start)")
+        for argv, seconds in helps.items():
+            print(f"samplechop {' '.join(argv):<21} {seconds:7.3f} s")
         print(f"peak memory, 3-minute file       {peak:7.0f} MB")
         network_runtimes(model, source, args.repeats)
         if args.long:
