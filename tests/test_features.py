@@ -89,3 +89,14 @@ def test_features_and_one_fft_share_the_short_stft_and_agree_with_each_path():
     plain = {key: value for key, value in config.items() if key not in ("n_fft_low", "low_bins")}
     found, one_fft = features.features_and_one_fft(y, plain)
     assert found is one_fft
+
+
+def test_features_on_threads_equal_those_on_one():
+    config = features.DEFAULT_FEATURES
+    y = np.random.default_rng(8).standard_normal(constants.HOP_LENGTH * 3100 + 11).astype(np.float32)
+    alone = features.features_and_one_fft(y, config)
+    for threads in (2, 3):
+        on_threads = features.features_and_one_fft(y, config, threads=threads)
+        for expected, found in zip(alone, on_threads):
+            np.testing.assert_array_equal(found, expected)
+    assert not np.array_equal(alone[0], alone[1])  # the low bands differ: both were computed

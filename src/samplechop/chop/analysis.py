@@ -32,6 +32,9 @@ SILENCE_PEAK = 10 ** (-90 / 20)
 #: Files at least this long (seconds) get a progress bar of their own.
 LONG_FILE = 60.0
 
+#: Threads that compute a file's features (the network's runtime has threads of its own).
+FEATURE_THREADS = min(2, os.cpu_count() or 1)
+
 
 @dataclass
 class Analysis:
@@ -147,7 +150,7 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
     one_fft = None
     if config["kind"] == "logspec" and config.get("low_bins"):
         # one short STFT serves the network's features and the attacks (see semitone_spectrogram)
-        features, one_fft = features_and_one_fft(y, config)
+        features, one_fft = features_and_one_fft(y, config, threads=FEATURE_THREADS)
     else:
         features = compute_features(y, config)
     if progress and info.duration >= LONG_FILE:

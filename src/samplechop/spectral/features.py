@@ -18,8 +18,9 @@ Two feature kinds, named in every model's configuration:
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, ThreadPoolExecutor
 from functools import lru_cache
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
 import numpy as np
 
@@ -167,11 +168,14 @@ def stft_magnitude(
 
 
 def _filtered_log_magnitudes(
-    y: np.ndarray, weights: np.ndarray, *, n_fft: int, hop_length: int, n_frames_out: int
+    y: np.ndarray, weights: np.ndarray, *, n_fft: int, hop_length: int, n_frames_out: int,
+    pool: Optional[Executor] = None,
 ) -> np.ndarray:
     """``log1p`` of the STFT magnitudes of ``y`` times a filterbank, ``n_frames_out`` frames,
     computed in chunks of frames so the full STFT is never held in memory; only the FFT
-    bins up to the highest one the filterbank weighs get a magnitude.
+    bins up to the highest one the filterbank weighs get a magnitude. With a ``pool``,
+    the chunks are computed on its threads (numpy and scipy.fft release the GIL), each
+    exactly as alone.
 
     Returns
     -------
@@ -180,12 +184,21 @@ def _filtered_log_magnitudes(
     rows = np.flatnonzero(weights.any(axis=1))
     used = int(rows[-1]) + 1 if rows.size else 1
     out = np.empty((n_frames_out, weights.shape[1]), dtype=np.float32)
-    for start in range(0, n_frames_out, _CHUNK_FRAMES):
+
+    def chunk(start: int) -> None:
         stop = min(start + _CHUNK_FRAMES, n_frames_out)
         magnitude = stft_magnitude(
             y, n_fft=n_fft, hop_length=hop_length, start_frame=start, stop_frame=stop, n_freqs=used
         )
         np.log1p(magnitude @ weights[:used], out=out[start:stop])
+
+    starts = range(0, n_frames_out, _CHUNK_FRAMES)
+    if pool is None:
+        for start in starts:
+            chunk(start)
+    else:
+        for done in [pool.submit(chunk, start) for start in starts]:
+            done.result()
     return out
 
 
@@ -217,6 +230,7 @@ def log_spectrogram(
     bins_per_octave: int = constants.BINS_PER_OCTAVE,
     n_fft_low: int | None = None,
     low_bins: int = 0,
+    pool: Optional[Executor] = None,
 ) -> np.ndarray:
     """Log-magnitude semitone spectrogram (the ``"logspec"`` feature).
 
@@ -238,6 +252,8 @@ def log_spectrogram(
         sinusoid gives the same band value in both STFTs.
     low_bins : int
         Number of bands, from ``fmin`` up, taken from the longer STFT.
+    pool : Executor, optional
+        Threads to compute chunks of frames on; the result is the same.
 
     Returns
     -------
@@ -250,11 +266,11 @@ def log_spectrogram(
     if not 0 <= low_bins <= n_bins:
         raise ParameterError(f"low_bins={low_bins} must lie in [0, n_bins={n_bins}]")
     out = _filtered_log_magnitudes(y, weights, n_fft=n_fft, hop_length=hop_length,
-                                   n_frames_out=n_frames(len(y), hop_length=hop_length))
+                                   n_frames_out=n_frames(len(y), hop_length=hop_length), pool=pool)
     if low_bins:
         out[:, :low_bins] = low_band_spectrogram(
             y, sr=sr, hop_length=hop_length, n_fft=n_fft, fmin=fmin, bins_per_octave=bins_per_octave,
-            n_fft_low=int(n_fft_low), low_bins=low_bins,
+            n_fft_low=int(n_fft_low), low_bins=low_bins, pool=pool,
         )
     return out
 
@@ -269,6 +285,7 @@ def low_band_spectrogram(
     bins_per_octave: int,
     n_fft_low: int,
     low_bins: int,
+    pool: Optional[Executor] = None,
 ) -> np.ndarray:
     """The lowest ``low_bins`` bands of :func:`log_spectrogram` from its longer window.
 
@@ -291,7 +308,7 @@ def low_band_spectrogram(
     resampled = soxr.resample(np.asarray(y, dtype=np.float32), sr, sr / factor, quality="HQ")
     y_low[: min(len(resampled), len(y_low))] = resampled[: len(y_low)]
     return _filtered_log_magnitudes(y_low, weights, n_fft=low_fft, hop_length=hop_length // factor,
-                                    n_frames_out=n_frames(len(y), hop_length=hop_length))
+                                    n_frames_out=n_frames(len(y), hop_length=hop_length), pool=pool)
 
 
 def one_fft_settings(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -300,8 +317,20 @@ def one_fft_settings(config: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in config.items() if key != "kind" and key not in _LOW_WINDOW_KEYS}
 
 
-def features_and_one_fft(y: np.ndarray, config: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+def features_and_one_fft(
+    y: np.ndarray, config: Mapping[str, Any], *, threads: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """A ``logspec`` configuration's features and its one-FFT spectrogram, sharing the short STFT.
+
+    Parameters
+    ----------
+    y : np.ndarray [shape=(n,)]
+        Mono signal at ``config["sr"]``.
+    config : mapping
+        A ``logspec`` feature configuration.
+    threads : int
+        Threads to compute on: the low bands' STFT beside the short one, and chunks of
+        frames of each on the threads free. The result is the same for any number.
 
     Returns
     -------
@@ -312,16 +341,26 @@ def features_and_one_fft(y: np.ndarray, config: Mapping[str, Any]) -> tuple[np.n
         configuration has no longer low window).
     """
     settings = one_fft_settings(config)
-    one_fft = log_spectrogram(y, **settings)
     low_bins = int(config.get("low_bins", 0)) if config.get("n_fft_low") else 0
+    if threads <= 1:
+        return _features_and_one_fft(y, config, settings, low_bins, pool=None)
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="samplechop-features") as pool:
+        return _features_and_one_fft(y, config, settings, low_bins, pool=pool)
+
+
+def _features_and_one_fft(
+    y: np.ndarray, config: Mapping[str, Any], settings: dict[str, Any], low_bins: int,
+    *, pool: Optional[Executor],
+) -> tuple[np.ndarray, np.ndarray]:
+    low_settings = {key: settings[key] for key in ("sr", "hop_length", "n_fft", "fmin", "bins_per_octave")}
+    low_settings |= {"n_fft_low": int(config.get("n_fft_low") or 0), "low_bins": low_bins}
+    # the low bands are resampled and transformed while the short STFT's chunks run
+    low = pool.submit(low_band_spectrogram, y, **low_settings) if low_bins and pool is not None else None
+    one_fft = log_spectrogram(y, **settings, pool=pool)
     if not low_bins:
         return one_fft, one_fft
     features = one_fft.copy()
-    features[:, :low_bins] = low_band_spectrogram(
-        y, sr=settings["sr"], hop_length=settings["hop_length"], n_fft=settings["n_fft"],
-        fmin=settings["fmin"], bins_per_octave=settings["bins_per_octave"],
-        n_fft_low=int(config["n_fft_low"]), low_bins=low_bins,
-    )
+    features[:, :low_bins] = low.result() if low is not None else low_band_spectrogram(y, **low_settings)
     return features, one_fft
 
 
