@@ -32,7 +32,7 @@ class SummaryRow:
         ``chopped`` / ``built`` / ``rendered``: made in this run; ``done``: found
         complete and left as it was; ``failed``: not made (see ``error``).
     chops : int
-        Chops in its kit (``chop``), labels (``corpus render``) or frames (``dataset build``).
+        Chops in its kit (``chop``), or chop points in its labels (``dataset build``, ``corpus render``).
     output : str
         Where its result is, or "".
     error : str
