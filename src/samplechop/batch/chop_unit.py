@@ -25,7 +25,8 @@ from ..exceptions import AudioError, SampleChopError
 from ..export.writer import check_output, output_dir_for, write_kit
 from ..io.inputs import KIT_MANIFEST_SUFFIX
 
-__all__ = ["ChopJob", "ChopOutcome", "chop_file", "complete_kit_chops", "keep_model", "CHOPPED", "DONE", "FAILED"]
+__all__ = ["ChopJob", "ChopOutcome", "chop_file", "done_outcome", "complete_kit_chops", "keep_model",
+           "CHOPPED", "DONE", "FAILED"]
 
 #: Status of a file whose kit was written, found complete (``--resume``), or not made.
 CHOPPED, DONE, FAILED = "chopped", "done", "failed"
@@ -49,8 +50,13 @@ class ChopJob:
         MIDI note of the first chop.
     model : str or None
         Model file (None: the shipped model).
-    dry_run, overwrite, resume : bool
-        As the command's options: write nothing; replace a kit; skip a complete kit.
+    dry_run, overwrite : bool
+        As the command's options: write nothing; replace a kit.
+    keep_complete : bool
+        Take a complete kit found in place for done and leave it. The command sets it
+        for the files whose kit folder did not exist when the batch started: such a
+        kit was written by an earlier attempt of the same task, whose worker died
+        before it could say so, and the retry must not refuse or redo it.
     document : bool
         Return the file's JSON document (``--json``).
     progress : bool
@@ -65,7 +71,7 @@ class ChopJob:
     model: Optional[str] = None
     dry_run: bool = False
     overwrite: bool = False
-    resume: bool = False
+    keep_complete: bool = False
     document: bool = False
     progress: bool = False
 
@@ -79,7 +85,7 @@ class ChopOutcome:
     source : str
         The input file.
     status : {"chopped", "done", "failed"}
-        ``done``: its complete kit was found and left as it was (``--resume``).
+        ``done``: its complete kit was found and left as it was (``--resume``, or a retry).
     chops : int
         Chops in its kit (0 when it failed).
     output : str or None
@@ -140,6 +146,12 @@ def complete_kit_chops(folder: Path) -> Optional[int]:
         return None
 
 
+def done_outcome(source: str, folder: Path, chops: int) -> ChopOutcome:
+    """The outcome of a file whose complete kit (of ``chops`` chops) is in ``folder``."""
+    return ChopOutcome(source, DONE, chops=chops, output=str(folder),
+                       text=f"{display_path(source)}: kit complete in {display_path(folder)}, skipped")
+
+
 def chop_file(job: ChopJob) -> ChopOutcome:
     """Chop one file and write its kit (or find it done); the per-file unit of work.
 
@@ -158,11 +170,10 @@ def chop_file(job: ChopJob) -> ChopOutcome:
     path = Path(job.source)
     folder = output_dir_for(path, job.out_dir)
     try:
-        if job.resume and not job.overwrite and not job.dry_run:
+        if job.keep_complete and not job.overwrite and not job.dry_run:
             done = complete_kit_chops(folder)
             if done is not None:
-                return ChopOutcome(job.source, DONE, chops=done, output=str(folder),
-                                   text=f"{display_path(path)}: kit complete in {display_path(folder)}, skipped")
+                return done_outcome(job.source, folder, done)
         if not job.dry_run:
             check_output(folder, overwrite=job.overwrite)
         result = select_chops(analyse(path, model=_model(job.model), progress=job.progress), job.settings)

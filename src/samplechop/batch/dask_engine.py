@@ -26,7 +26,7 @@ from typing import Any, Callable, Iterator, Sequence
 from ..exceptions import ClusterError, ParameterError
 from .engine import TaskFailure, parse_scheduler
 
-__all__ = ["run_on_dask", "connect", "CONNECT_SECONDS", "WORKER_WAIT_SECONDS"]
+__all__ = ["run_on_dask", "connect", "start_local_cluster", "CONNECT_SECONDS", "WORKER_WAIT_SECONDS"]
 
 #: Seconds to reach a scheduler (unless dask's ``distributed.comm.timeouts.connect`` is set lower).
 CONNECT_SECONDS = 10.0
@@ -47,6 +47,23 @@ def _connect_seconds() -> float:
     return min(float(configured), CONNECT_SECONDS)
 
 
+#: What Dask's nanny sets in a worker's environment by default, less the limits of
+#: numpy's BLAS to one thread: with them a worker's float sums run in another order,
+#: and a chop's score differs from a local run's in its sixth decimal.
+_WORKER_ENVIRONMENT = {"MALLOC_TRIM_THRESHOLD_": 65536}
+
+
+def start_local_cluster(workers: int):
+    """A ``LocalCluster`` of ``workers`` single-threaded worker processes that compute
+    what this process computes (their BLAS threads are not limited, as the local pool's are not)."""
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(_WORKER_ENVIRONMENT)}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            silence_logs=logging.ERROR, dashboard_address=":0")
+
+
 @contextlib.contextmanager
 def connect(scheduler: str, *, log: Callable[[str], None]) -> Iterator[Any]:
     """A ``distributed.Client`` for ``scheduler`` (``local:N`` or an address), closed on exit.
@@ -60,12 +77,11 @@ def connect(scheduler: str, *, log: Callable[[str], None]) -> Iterator[Any]:
     """
     kind, value = parse_scheduler(scheduler)
     _require_distributed()
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     cluster = None
     if kind == "local":
-        cluster = LocalCluster(n_workers=value, threads_per_worker=1, processes=True,
-                               silence_logs=logging.ERROR, dashboard_address=":0")
+        cluster = start_local_cluster(value)
         client = Client(cluster)
     else:
         seconds = _connect_seconds()

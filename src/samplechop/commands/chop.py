@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from ..batch.chop_unit import FAILED, ChopJob, ChopOutcome, chop_file, keep_model
+from ..batch.chop_unit import FAILED, ChopJob, ChopOutcome, chop_file, complete_kit_chops, done_outcome, keep_model
 from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
 from ..batch.summary import SummaryRow, check_summary_path, write_summary
 from ..chop import ChopSettings
@@ -18,6 +18,7 @@ from ..exceptions import OutputError, ParameterError, SampleChopError
 from ..export import output_dir_for
 from ..export.formats import DEFAULT_FORMATS, check_dependencies, parse_formats
 from ..export.keys import DEFAULT_START_NOTE, parse_note
+from ..export.writer import check_output
 from ..io.fileio import reclaim_stale
 from ..io.inputs import collect_audio
 from ..io.resources import demo_path
@@ -120,12 +121,11 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
         if in_process:
             keep_model(args.model, model)
         del model
-    tasks, refused = _jobs(files, args, settings, formats, start_note, out_dir, progress=progress and in_process)
+    tasks, settled = _jobs(files, args, settings, formats, start_note, out_dir, progress=progress and in_process)
     outcomes: list[Optional[ChopOutcome]] = [None] * len(files)
-    for index, error in refused.items():
-        outcomes[index] = ChopOutcome(str(files[index]), FAILED, error=printable(str(error)),
-                                      exit_code=error.exit_code)
-    numbers = [index for index in range(len(files)) if index not in refused]
+    for index, outcome in settled.items():
+        outcomes[index] = outcome
+    numbers = [index for index in range(len(files)) if index not in settled]
     documents: list[dict[str, Any]] = []
     shown = 0
     finished = run_units(chop_file, [tasks[index] for index in numbers], jobs=jobs, scheduler=scheduler,
@@ -140,7 +140,7 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
         while shown < len(files) and outcomes[shown] is not None:
             _show(outcomes[shown], json_output=args.json, documents=documents)
             shown += 1
-    while shown < len(files):  # files refused before any work, after the last one run
+    while shown < len(files):  # files settled before any work, after the last one run
         _show(outcomes[shown], json_output=args.json, documents=documents)
         shown += 1
     if scheduler is not None and not args.dry_run:
@@ -176,24 +176,41 @@ def _jobs(
     out_dir: Path,
     *,
     progress: bool,
-) -> tuple[list[ChopJob], dict[int, SampleChopError]]:
-    """One job per file, and the files refused before any work (two sharing a kit folder)."""
+) -> tuple[list[ChopJob], dict[int, ChopOutcome]]:
+    """One job per file, and the outcomes of the files settled before any work.
+
+    Settled here: a file whose kit folder another input of this run takes (two inputs
+    sharing a file name), whose kit exists (refused, as without ``--overwrite``), or
+    whose kit is complete (``--resume``: done). Every other file's kit folder did not
+    exist when the batch started, so its job may take a complete kit found later for
+    its own (a retry after its worker died).
+    """
     owner: dict[Path, Path] = {}
-    refused: dict[int, SampleChopError] = {}
+    settled: dict[int, ChopOutcome] = {}
+    resume = getattr(args, "resume", False)
     tasks = []
     for index, path in enumerate(files):
         folder = output_dir_for(path, out_dir)
-        if not args.dry_run and folder in owner:
-            refused[index] = OutputError(
-                f"{path}: its kit folder {folder} is already used by {owner[folder]} in this run "
-                "(two inputs share a file name)"
-            )
-        owner.setdefault(folder, path)
+        writes = not args.dry_run
+        try:
+            if writes and folder in owner:
+                raise OutputError(
+                    f"{path}: its kit folder {folder} is already used by {owner[folder]} in this run "
+                    "(two inputs share a file name)"
+                )
+            owner.setdefault(folder, path)
+            done = complete_kit_chops(folder) if writes and resume and not args.overwrite else None
+            if done is not None:
+                settled[index] = done_outcome(str(path), folder, done)
+            elif writes:
+                check_output(folder, overwrite=args.overwrite)
+        except SampleChopError as error:
+            settled[index] = ChopOutcome(str(path), FAILED, error=printable(str(error)), exit_code=error.exit_code)
         tasks.append(ChopJob(
             str(path), str(out_dir), settings, tuple(formats), start_note, model=args.model, dry_run=args.dry_run,
-            overwrite=args.overwrite, resume=getattr(args, "resume", False), document=args.json, progress=progress,
+            overwrite=args.overwrite, keep_complete=writes, document=args.json, progress=progress,
         ))
-    return tasks, refused
+    return tasks, settled
 
 
 def _show(outcome: ChopOutcome, *, json_output: bool, documents: list[dict[str, Any]]) -> None:
