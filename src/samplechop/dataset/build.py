@@ -94,9 +94,16 @@ class _Task:
 
 
 def _process(task: _Task) -> tuple[_Task, Any]:
-    """Worker: features and targets of one file (and its re-pitched copies)."""
+    """Worker: features and targets of one file (and its re-pitched copies).
+
+    numpy's BLAS runs on one thread here: the features' matrix product sums in an
+    order that depends on the number of threads, and a data set must not depend on
+    where it was built (a Dask worker's environment limits BLAS to one thread).
+    """
+    from threadpoolctl import threadpool_limits
+
     try:
-        with warnings.catch_warnings(record=True) as caught:
+        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             info = audio.probe(task.path)
             labels = read_labels(task.label_path, duration=info.duration)
