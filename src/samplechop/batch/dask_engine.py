@@ -98,14 +98,23 @@ def connect(scheduler: str, *, log: Callable[[str], None]) -> Iterator[Any]:
             except (TimeoutError, OSError):
                 raise ClusterError(f"--scheduler {value}: the scheduler has no worker "
                                    f"(none joined within {WORKER_WAIT_SECONDS:g} s)") from None
-        services = client.scheduler_info().get("services", {})
-        if "dashboard" in services and (kind == "address" or importlib.util.find_spec("bokeh") is not None):
+        if _dashboard_served(client):
             log(f"Dask dashboard: {client.dashboard_link}")
         yield client
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _dashboard_served(client) -> bool:
+    """Whether the scheduler serves the dashboard's pages (they need bokeh where it runs)."""
+    if "dashboard" not in client.scheduler_info().get("services", {}):
+        return False
+    try:  # a lambda travels by value: the scheduler needs no samplechop
+        return bool(client.run_on_scheduler(lambda: __import__("importlib.util").util.find_spec("bokeh") is not None))
+    except Exception:  # a scheduler that refuses to run functions: say nothing rather than guess
+        return False
 
 
 def _failure(future) -> TaskFailure:
