@@ -24,6 +24,7 @@ from ..console import display_path, printable
 from ..exceptions import AudioError, SampleChopError
 from ..export.writer import check_output, output_dir_for, write_kit
 from ..io.inputs import KIT_MANIFEST_SUFFIX
+from .threads import hold_blas_to_one_thread
 
 __all__ = ["ChopJob", "ChopOutcome", "chop_file", "done_outcome", "complete_kit_chops", "keep_model",
            "CHOPPED", "DONE", "FAILED"]
@@ -167,6 +168,7 @@ def chop_file(job: ChopJob) -> ChopOutcome:
     -------
     ChopOutcome
     """
+    hold_blas_to_one_thread()  # the same scores wherever it runs, and no spinning threads (see .threads)
     path = Path(job.source)
     folder = output_dir_for(path, job.out_dir)
     try:

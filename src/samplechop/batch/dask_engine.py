@@ -47,21 +47,12 @@ def _connect_seconds() -> float:
     return min(float(configured), CONNECT_SECONDS)
 
 
-#: What Dask's nanny sets in a worker's environment by default, less the limits of
-#: numpy's BLAS to one thread: with them a worker's float sums run in another order,
-#: and a chop's score differs from a local run's in its sixth decimal.
-_WORKER_ENVIRONMENT = {"MALLOC_TRIM_THRESHOLD_": 65536}
-
-
 def start_local_cluster(workers: int):
-    """A ``LocalCluster`` of ``workers`` single-threaded worker processes that compute
-    what this process computes (their BLAS threads are not limited, as the local pool's are not)."""
-    import dask
+    """A ``LocalCluster`` of ``workers`` single-threaded worker processes, as ``local:N`` starts."""
     from distributed import LocalCluster
 
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": dict(_WORKER_ENVIRONMENT)}):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            silence_logs=logging.ERROR, dashboard_address=":0")
+    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, silence_logs=logging.ERROR,
+                        dashboard_address=":0")
 
 
 @contextlib.contextmanager

@@ -31,6 +31,7 @@ import numpy as np
 
 from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
 from ..batch.summary import SummaryRow
+from ..batch.threads import hold_blas_to_one_thread
 from ..chop import SILENCE_PEAK
 from ..exceptions import AnnotationError, AudioError, DatasetError, ParameterError, SampleChopError
 from ..io import audio
@@ -96,14 +97,12 @@ class _Task:
 def _process(task: _Task) -> tuple[_Task, Any]:
     """Worker: features and targets of one file (and its re-pitched copies).
 
-    numpy's BLAS runs on one thread here: the features' matrix product sums in an
-    order that depends on the number of threads, and a data set must not depend on
-    where it was built (a Dask worker's environment limits BLAS to one thread).
+    numpy's BLAS runs on one thread (:mod:`samplechop.batch.threads`), so that a data
+    set does not depend on where it was built.
     """
-    from threadpoolctl import threadpool_limits
-
+    hold_blas_to_one_thread()
     try:
-        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings(record=True) as caught:
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             info = audio.probe(task.path)
             labels = read_labels(task.label_path, duration=info.duration)
