@@ -312,3 +312,17 @@ def test_summary_is_csv_or_json_and_nothing_else(tmp_path):
     with pytest.raises(ParameterError, match=".csv or .json"):
         write_summary(tmp_path / "s.txt", rows)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.csv", "s.json"]  # no temporary left
+
+
+def test_a_scheduler_without_workers_is_one_line_not_a_hang(tmp_path, crate, capsys, monkeypatch):
+    from distributed import LocalCluster
+
+    from samplechop.batch import dask_engine
+
+    monkeypatch.setattr(dask_engine, "WORKER_WAIT_SECONDS", 1.0)  # instead of a minute
+    with LocalCluster(n_workers=0, processes=True, dashboard_address=":0") as empty:
+        code, _, err = _chop([crate / "record0.wav", crate / "record1.wav", "-o", tmp_path / "out",
+                              "--scheduler", empty.scheduler_address], capsys)
+    assert code == 7
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "has no worker" in lines[0]
