@@ -326,3 +326,23 @@ def test_a_scheduler_without_workers_is_one_line_not_a_hang(tmp_path, crate, cap
     assert code == 7
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "has no worker" in lines[0]
+
+
+def test_a_forked_worker_loads_its_own_model_and_keeps_the_parents():
+    from samplechop.batch import chop_unit
+    from samplechop.model import load_model
+    from samplechop.workers import process_pool
+
+    chop_unit.keep_model(None, load_model())
+    pool = process_pool(1)
+    try:
+        own, inherited = pool.apply_async(_models_of_a_worker).get(timeout=60)
+    finally:
+        pool.terminate()
+    assert own != id(chop_unit._model(None)) and inherited == 1
+
+
+def _models_of_a_worker() -> tuple[int, int]:
+    from samplechop.batch import chop_unit
+
+    return id(chop_unit._model(None)), len(chop_unit._INHERITED)

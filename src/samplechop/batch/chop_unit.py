@@ -14,6 +14,7 @@ for a done one.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -116,19 +117,36 @@ class ChopOutcome:
 
 #: Models loaded by this process, by path: a worker loads each model once, not once per file.
 _MODELS: dict[Optional[str], Any] = {}
+#: The process that loaded them.
+_OWNER = os.getpid()
+#: Models a forked worker inherited from its parent: never used (their onnxruntime
+#: sessions' threads stayed in the parent) nor freed (their destructors would wait for
+#: those threads for ever; see :mod:`samplechop.workers`).
+_INHERITED: list[dict[Optional[str], Any]] = []
+
+
+def _own_models() -> dict[Optional[str], Any]:
+    """This process's models, the parent's set aside in a forked child."""
+    global _OWNER
+    if os.getpid() != _OWNER:
+        _INHERITED.append(dict(_MODELS))
+        _MODELS.clear()
+        _OWNER = os.getpid()
+    return _MODELS
 
 
 def _model(path: Optional[str]):
-    if path not in _MODELS:
+    models = _own_models()
+    if path not in models:
         from ..model import load_model
 
-        _MODELS[path] = load_model(path)
-    return _MODELS[path]
+        models[path] = load_model(path)
+    return models[path]
 
 
 def keep_model(path: Optional[str], model) -> None:
     """Let this process's units use ``model``, already loaded from ``path``, without loading it again."""
-    _MODELS[path] = model
+    _own_models()[path] = model
 
 
 def complete_kit_chops(folder: Path) -> Optional[int]:
