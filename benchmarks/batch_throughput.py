@@ -114,11 +114,13 @@ def overhead(address: str, *, tasks: int = 2000, one_by_one: int = 200) -> dict[
             client.submit(_noop, value, pure=False).result()
         figures["dask, one task at a time (round trip)"] = 1000 * (time.perf_counter() - started) / one_by_one
     started = time.perf_counter()
-    list(run_units(_noop, list(range(tasks)), scheduler=address))
+    with run_units(_noop, list(range(tasks)), scheduler=address) as finished:
+        list(finished)
     figures[f"dask, {tasks} tasks at once (run_units, connection included)"] = (
         1000 * (time.perf_counter() - started) / tasks)
     started = time.perf_counter()
-    list(run_units(_noop, list(range(tasks)), jobs=2))
+    with run_units(_noop, list(range(tasks)), jobs=2) as finished:
+        list(finished)
     figures[f"local pool of 2, {tasks} tasks at once (fork included)"] = 1000 * (time.perf_counter() - started) / tasks
     return figures
 

@@ -183,10 +183,11 @@ def _dies_on(task: str) -> str:
 
 
 def test_a_task_that_keeps_killing_its_workers_is_reported(cluster):
-    records = dict(run_units(_dies_on, ["die"], scheduler=cluster.scheduler_address, retries=0))
+    with run_units(_dies_on, ["die"], scheduler=cluster.scheduler_address, retries=0) as finished:
+        records = dict(finished)
     assert isinstance(records[0], TaskFailure) and "died" in records[0].message
-    # the restarted workers go on with the next batch
-    assert dict(run_units(_dies_on, ["a", "b"], scheduler=cluster.scheduler_address)) == {0: "A", 1: "B"}
+    with run_units(_dies_on, ["a", "b"], scheduler=cluster.scheduler_address) as finished:
+        assert dict(finished) == {0: "A", 1: "B"}  # the restarted workers go on with the next batch
 
 
 def _free_port() -> int:
@@ -346,3 +347,52 @@ def _models_of_a_worker() -> tuple[int, int]:
     from samplechop.batch import chop_unit
 
     return id(chop_unit._model(None)), len(chop_unit._INHERITED)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the pool's workers")
+def test_a_local_pool_worker_killed_mid_batch_is_reported_not_waited_for(tmp_path, crate):
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "samplechop.cli", "chop", str(crate), "-n", "4", "-o", str(out),
+                                "--jobs", "2", "--summary", str(tmp_path / "summary.csv")],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out.is_dir() and any(out.glob("*/*.chops.json"))) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    workers = _children(process.pid)
+    assert workers, "the pool's workers were not found"
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=60)  # a pool that waited for the lost task would hang here
+    rows = _rows(tmp_path / "summary.csv")
+    assert len(rows) == 6
+    statuses = {row["status"] for row in rows.values()}
+    chopped = [name for name, row in rows.items() if row["status"] == "chopped"]
+    failed = [row for row in rows.values() if row["status"] == "failed"]
+    assert failed, "the worker was killed after the batch"  # 5 files were left when the first kit appeared
+    assert process.returncode == 1 and "worker process of the local pool died" in stderr
+    assert all("--resume" in row["error"] for row in failed)
+    assert statuses == {"chopped", "failed"} and len(chopped) >= 1
+    assert len(list(out.glob("*/*.chops.json"))) == len(list(out.iterdir())) - len(_hidden(out))
+    code = main(["chop", str(crate), "-n", "4", "-o", str(out), "--resume", "--jobs", "2"])
+    assert code == 0 and len(list(out.glob("*/*.chops.json"))) == 6 and not _hidden(out)
+
+
+def test_sigterm_stops_a_pooled_batch_at_once(tmp_path, crate):
+    out = tmp_path / "out"
+    process = subprocess.Popen([sys.executable, "-m", "samplechop.cli", "chop", str(crate), "-n", "4", "-o", str(out),
+                                "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out.is_dir() and any(out.glob("*/*.chops.json"))) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    workers = _children(process.pid)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in stderr
+    assert len(list(out.glob("*/*.chops.json"))) < 6  # the files not started were not chopped
+    time.sleep(0.5)
+    assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # no worker left running
+    assert not _hidden(out)

@@ -18,6 +18,7 @@ scheduler's ``allowed-failures`` is reached; both end as a :class:`TaskFailure`.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence
@@ -70,17 +71,7 @@ def _guarded(unit: Callable[[Any], Any], task: Any) -> Any:
         return TaskFailure(f"{type(error).__name__}: {error}")
 
 
-@dataclass(frozen=True)
-class _Numbered:
-    """A unit that returns its task's number with its record (the pool finishes out of order)."""
-
-    unit: Callable[[Any], Any]
-
-    def __call__(self, numbered: tuple[int, Any]) -> tuple[int, Any]:
-        index, task = numbered
-        return index, _guarded(self.unit, task)
-
-
+@contextlib.contextmanager
 def run_units(
     unit: Callable[[Any], Any],
     tasks: Sequence[Any],
@@ -91,8 +82,14 @@ def run_units(
     progress: bool = False,
     desc: str = "batch",
     log: Callable[[str], None] = lambda message: print(f"samplechop: {message}", file=sys.stderr),
-) -> Iterator[tuple[int, Any]]:
-    """Run ``unit`` on every task; yield ``(task number, record or TaskFailure)`` as each ends.
+) -> Iterator[Iterator[tuple[int, Any]]]:
+    """Run ``unit`` on every task: a context whose iterator gives ``(task number, record
+    or TaskFailure)`` as each task ends.
+
+    Leaving the context (at the end, or by an error or a stop signal in the caller's
+    loop) stops the workers' queue at once: tasks not started are cancelled, the pool
+    or the Dask client is closed, rather than whenever the garbage collector would
+    close a generator left half-way.
 
     Parameters
     ----------
@@ -115,39 +112,86 @@ def run_units(
 
     Yields
     ------
-    (int, record or TaskFailure)
+    iterator of (int, record or TaskFailure)
+
+    Examples
+    --------
+    >>> with run_units(str.upper, ["a", "b"]) as finished:
+    ...     sorted(finished)
+    [(0, 'A'), (1, 'B')]
     """
     if jobs < 1:
         raise ParameterError(f"--jobs must be >= 1, got {jobs}")
     if retries < 0:
         raise ParameterError(f"--retries must be >= 0, got {retries}")
     if not tasks:
-        return
-    if scheduler is not None:
+        results: Iterator[tuple[int, Any]] = iter(())
+    elif scheduler is not None:
         from .dask_engine import run_on_dask
 
-        yield from run_on_dask(unit, tasks, scheduler=scheduler, retries=retries, progress=progress,
-                               desc=desc, log=log)
-        return
-    pool = None
-    if jobs > 1 and len(tasks) > 1:
-        from ..workers import process_pool
+        results = run_on_dask(unit, tasks, scheduler=scheduler, retries=retries, progress=progress,
+                              desc=desc, log=log)
+    elif jobs == 1 or len(tasks) == 1:
+        results = _in_process(unit, tasks, progress=progress, desc=desc)
+    else:
+        results = _in_pool(unit, tasks, jobs=min(jobs, len(tasks)), progress=progress, desc=desc)
+    try:
+        yield results
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:
+            close()
 
-        pool = process_pool(min(jobs, len(tasks)))  # started before the progress bar's thread
+
+def _in_process(unit: Callable[[Any], Any], tasks: Sequence[Any], *, progress: bool,
+                desc: str) -> Iterator[tuple[int, Any]]:
+    """Run the tasks one after the other in this process."""
     bar = progress_bar(len(tasks), progress=progress, desc=desc)
     try:
-        if pool is not None:
-            results = pool.imap_unordered(_Numbered(unit), enumerate(tasks), chunksize=1)
-        else:
-            results = ((index, _guarded(unit, task)) for index, task in enumerate(tasks))
-        for index, record in results:
+        for index, task in enumerate(tasks):
+            record = _guarded(unit, task)
             bar.update(1)
             yield index, record
     finally:
         bar.close()
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+
+
+#: What a task of the local pool comes back as when a worker process died under it.
+POOL_WORKER_DIED = ("a worker process of the local pool died (killed, or out of memory), and the pool with it; "
+                    "run again with --resume to finish, or use --scheduler, which retries on another worker")
+
+
+def _in_pool(unit: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int, progress: bool,
+             desc: str) -> Iterator[tuple[int, Any]]:
+    """Run the tasks in the local process pool, as they finish.
+
+    A worker killed from outside breaks the pool: the tasks not done by then come back
+    as :class:`TaskFailure` at once, rather than the batch waiting for ever.
+    """
+    from concurrent.futures import as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ..workers import process_executor
+
+    executor = process_executor(jobs)  # forked before the progress bar's thread starts
+    bar = progress_bar(len(tasks), progress=progress, desc=desc)
+    number: dict[Any, int] = {}
+    try:
+        number.update((executor.submit(_guarded, unit, task), index) for index, task in enumerate(tasks))
+        for future in as_completed(number):
+            try:
+                record = future.result()
+            except BrokenProcessPool:
+                record = TaskFailure(POOL_WORKER_DIED)
+            bar.update(1)
+            yield number[future], record
+    finally:
+        bar.close()
+        # Cancel what has not started here: shutdown's own cancel_futures is lost when
+        # the executor is collected before its manager thread reads it.
+        for future in number:
+            future.cancel()
+        executor.shutdown(wait=False)
 
 
 def progress_bar(total: int, *, progress: bool, desc: str):

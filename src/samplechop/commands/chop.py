@@ -128,18 +128,18 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
     numbers = [index for index in range(len(files)) if index not in settled]
     documents: list[dict[str, Any]] = []
     shown = 0
-    finished = run_units(chop_file, [tasks[index] for index in numbers], jobs=jobs, scheduler=scheduler,
-                         retries=getattr(args, "retries", DEFAULT_RETRIES), progress=progress and len(files) > 1,
-                         desc="chop")
-    for number, record in finished:
-        index = numbers[number]
-        if isinstance(record, TaskFailure):
-            record = ChopOutcome(str(files[index]), FAILED,
-                                 error=printable(f"{files[index]}: {record.message}"), exit_code=1)
-        outcomes[index] = record
-        while shown < len(files) and outcomes[shown] is not None:
-            _show(outcomes[shown], json_output=args.json, documents=documents)
-            shown += 1
+    with run_units(chop_file, [tasks[index] for index in numbers], jobs=jobs, scheduler=scheduler,
+                   retries=getattr(args, "retries", DEFAULT_RETRIES), progress=progress and len(files) > 1,
+                   desc="chop") as finished:
+        for number, record in finished:
+            index = numbers[number]
+            if isinstance(record, TaskFailure):
+                record = ChopOutcome(str(files[index]), FAILED,
+                                     error=printable(f"{files[index]}: {record.message}"), exit_code=1)
+            outcomes[index] = record
+            while shown < len(files) and outcomes[shown] is not None:
+                _show(outcomes[shown], json_output=args.json, documents=documents)
+                shown += 1
     while shown < len(files):  # files settled before any work, after the last one run
         _show(outcomes[shown], json_output=args.json, documents=documents)
         shown += 1

@@ -310,18 +310,20 @@ def render_corpus(
             path = paths[job.index] = _render_one(job)[1]
             rows[job.index] = SummaryRow(path.stem, "done", _count_labels(path.with_suffix(".txt")), str(path))
     failures: list[SampleChopError] = []
-    for number, record in run_units(render_piece, missing, jobs=jobs, scheduler=scheduler, retries=retries,
-                                    progress=progress, desc=f"render {split}"):
-        job = missing[number]
-        if isinstance(record, TaskFailure):
-            name = piece_name(seed=seed, index=job.index, split=split, chorale_share=chorale_share)
-            record = _Rendered(job.index, out_dir / f"{name}.flac", error=AudioError(f"{name}: {record.message}"))
-        paths[job.index] = record.path
-        if record.error is not None:
-            failures.append(record.error)
-            rows[job.index] = SummaryRow(record.path.stem, "failed", error=str(record.error))
-        else:
-            rows[job.index] = SummaryRow(record.path.stem, "rendered", record.labels, str(record.path))
+    with run_units(render_piece, missing, jobs=jobs, scheduler=scheduler, retries=retries, progress=progress,
+                   desc=f"render {split}") as finished:
+        for number, record in finished:
+            job = missing[number]
+            if isinstance(record, TaskFailure):
+                name = piece_name(seed=seed, index=job.index, split=split, chorale_share=chorale_share)
+                record = _Rendered(job.index, out_dir / f"{name}.flac",
+                                   error=AudioError(f"{name}: {record.message}"))
+            paths[job.index] = record.path
+            if record.error is not None:
+                failures.append(record.error)
+                rows[job.index] = SummaryRow(record.path.stem, "failed", error=str(record.error))
+            else:
+                rows[job.index] = SummaryRow(record.path.stem, "rendered", record.labels, str(record.path))
     if summary is not None:
         summary.extend(rows[index] for index in range(count))
     if failures:

@@ -386,12 +386,13 @@ def build_dataset(
     # a build in one process, so that the shards do not depend on who built them.
     waiting: dict[int, Any] = {}
     added = 0
-    for number, record in run_units(unit, work, jobs=jobs, scheduler=scheduler, retries=retries,
-                                    progress=progress, desc="dataset", log=log):
-        waiting[number] = record if isinstance(record, TaskFailure) else record[1]
-        while added in waiting:
-            add(tasks[added], waiting.pop(added))
-            added += 1
+    with run_units(unit, work, jobs=jobs, scheduler=scheduler, retries=retries, progress=progress,
+                   desc="dataset", log=log) as finished:
+        for number, record in finished:
+            waiting[number] = record if isinstance(record, TaskFailure) else record[1]
+            while added in waiting:
+                add(tasks[added], waiting.pop(added))
+                added += 1
     flush()
     if parts.is_dir():
         shutil.rmtree(parts, ignore_errors=True)  # every part is in a shard now
