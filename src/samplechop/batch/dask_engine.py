@@ -20,6 +20,8 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import logging
+import signal
+import threading
 import uuid
 from typing import Any, Callable, Iterator, Sequence
 
@@ -48,11 +50,23 @@ def _connect_seconds() -> float:
 
 
 def start_local_cluster(workers: int):
-    """A ``LocalCluster`` of ``workers`` single-threaded worker processes, as ``local:N`` starts."""
+    """A ``LocalCluster`` of ``workers`` single-threaded worker processes, as ``local:N`` starts.
+
+    The workers are started with SIGINT ignored (a spawned process keeps an ignored
+    signal, and Python then installs no handler): Ctrl-C reaches every process of
+    the terminal's group, and a worker would die of it with a traceback on the
+    terminal; the command stops them itself as it unwinds.
+    """
     from distributed import LocalCluster
 
-    return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, silence_logs=logging.ERROR,
-                        dashboard_address=":0")
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    try:
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, silence_logs=logging.ERROR,
+                            dashboard_address=":0")
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextlib.contextmanager
