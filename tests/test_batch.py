@@ -349,15 +349,28 @@ def _models_of_a_worker() -> tuple[int, int]:
     return id(chop_unit._model(None)), len(chop_unit._INHERITED)
 
 
+@pytest.fixture
+def big_crate(tmp_path, crate) -> Path:
+    """30 files (the crate's six, five times over, as hard links): a batch long enough
+    to be stopped half-way."""
+    folder = tmp_path / "big"
+    folder.mkdir()
+    for copy in range(5):
+        for source in sorted(crate.glob("*.wav")):
+            os.link(source, folder / f"{copy}-{source.name}")
+    return folder
+
+
 def _children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs /proc to find the pool's workers")
-def test_a_local_pool_worker_killed_mid_batch_is_reported_not_waited_for(tmp_path, crate):
+def test_a_local_pool_worker_killed_mid_batch_is_reported_not_waited_for(tmp_path, big_crate):
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "samplechop.cli", "chop", str(crate), "-n", "4", "-o", str(out),
+    process = subprocess.Popen([sys.executable, "-m", "samplechop.cli", "chop", str(big_crate), "-n", "4",
+                                "-o", str(out),
                                 "--jobs", "2", "--summary", str(tmp_path / "summary.csv")],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -368,22 +381,24 @@ def test_a_local_pool_worker_killed_mid_batch_is_reported_not_waited_for(tmp_pat
     os.kill(workers[0], signal.SIGKILL)
     _, stderr = process.communicate(timeout=60)  # a pool that waited for the lost task would hang here
     rows = _rows(tmp_path / "summary.csv")
-    assert len(rows) == 6
+    assert len(rows) == 30
     statuses = {row["status"] for row in rows.values()}
     chopped = [name for name, row in rows.items() if row["status"] == "chopped"]
     failed = [row for row in rows.values() if row["status"] == "failed"]
-    assert failed, "the worker was killed after the batch"  # 5 files were left when the first kit appeared
+    assert failed, "the worker was killed after the batch"  # 29 files were left when the first kit appeared
     assert process.returncode == 1 and "worker process of the local pool died" in stderr
     assert all("--resume" in row["error"] for row in failed)
     assert statuses == {"chopped", "failed"} and len(chopped) >= 1
-    assert len(list(out.glob("*/*.chops.json"))) == len(list(out.iterdir())) - len(_hidden(out))
-    code = main(["chop", str(crate), "-n", "4", "-o", str(out), "--resume", "--jobs", "2"])
-    assert code == 0 and len(list(out.glob("*/*.chops.json"))) == 6 and not _hidden(out)
+    kits = [folder for folder in out.iterdir() if not folder.name.startswith(".")]
+    assert all((kit / f"{kit.name}.chops.json").is_file() for kit in kits)  # the killed worker's kit is hidden
+    code = main(["chop", str(big_crate), "-n", "4", "-o", str(out), "--resume", "--jobs", "2"])
+    assert code == 0 and len(list(out.glob("*/*.chops.json"))) == 30 and not _hidden(out)
 
 
-def test_sigterm_stops_a_pooled_batch_at_once(tmp_path, crate):
+def test_sigterm_stops_a_pooled_batch_at_once(tmp_path, big_crate):
     out = tmp_path / "out"
-    process = subprocess.Popen([sys.executable, "-m", "samplechop.cli", "chop", str(crate), "-n", "4", "-o", str(out),
+    process = subprocess.Popen([sys.executable, "-m", "samplechop.cli", "chop", str(big_crate), "-n", "4",
+                                "-o", str(out),
                                 "--jobs", "2"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while not (out.is_dir() and any(out.glob("*/*.chops.json"))) and time.monotonic() < deadline:
@@ -392,7 +407,7 @@ def test_sigterm_stops_a_pooled_batch_at_once(tmp_path, crate):
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=30)
     assert process.returncode == 128 + signal.SIGTERM and "stopped by SIGTERM" in stderr
-    assert len(list(out.glob("*/*.chops.json"))) < 6  # the files not started were not chopped
+    assert len(list(out.glob("*/*.chops.json"))) < 15  # the files not started were not chopped
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # no worker left running
     assert not _hidden(out)
