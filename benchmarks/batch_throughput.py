@@ -7,8 +7,8 @@ Run by hand on an otherwise idle machine (a few minutes in all):
 It cuts FILES files of 30 s (44.1 kHz stereo 16-bit WAV, each from a random offset
 of a rendered piece of CORPUS running into the next, with their labels) into a
 folder under /tmp, starts a Dask cluster of 2 single-threaded workers the way
-docs/cluster.md says (``dask scheduler`` and ``dask worker``, as child processes),
-and then, side by side in one run:
+docs/cluster.md says (``dask scheduler`` and ``dask worker`` as child processes, the
+workers with its configuration), and then, side by side in one run:
 
 1. ``samplechop chop`` on all the files with ``--jobs 1``, ``--jobs 2``,
    ``--scheduler local:2`` (the cluster's start included) and ``--scheduler
@@ -80,15 +80,27 @@ def _samplechop(*arguments: str) -> float:
     return time.perf_counter() - started
 
 
-def start_cluster(workers: int) -> tuple[str, list[subprocess.Popen]]:
-    """``dask scheduler`` and ``dask worker`` as child processes; returns the address."""
+#: The worker configuration docs/cluster.md recommends: glibc's own memory trimming.
+WORKER_CONFIG = """distributed:
+  nanny:
+    pre-spawn-environ:
+      MALLOC_TRIM_THRESHOLD_: null
+"""
+
+
+def start_cluster(workers: int, config_dir: Path) -> tuple[str, list[subprocess.Popen]]:
+    """``dask scheduler`` and ``dask worker`` as child processes, as docs/cluster.md
+    starts them (with its worker configuration in ``config_dir``); returns the address."""
     dask = shutil.which("dask") or str(Path(sys.executable).with_name("dask"))
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "samplechop-workers.yaml").write_text(WORKER_CONFIG)
     port = 18786
     scheduler = subprocess.Popen([dask, "scheduler", "--port", str(port), "--dashboard-address", ":0"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     address = f"tcp://127.0.0.1:{port}"
     worker = subprocess.Popen([dask, "worker", address, "--nworkers", str(workers), "--nthreads", "1"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env=dict(os.environ, DASK_CONFIG=str(config_dir)))
     from distributed import Client
 
     with Client(address, timeout=30) as client:
@@ -134,6 +146,14 @@ def _tree_hash(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def complete_kits(out: Path) -> int:
+    """Kit folders under ``out`` that hold their manifest (hidden staging folders come and go)."""
+    if not out.is_dir():
+        return 0
+    return sum(1 for entry in os.scandir(out)
+               if not entry.name.startswith(".") and Path(entry.path, f"{entry.name}.chops.json").is_file())
+
+
 def fault(address: str, inputs: Path, out: Path, *, files: int) -> dict[str, object]:
     """Chop on the cluster, SIGKILL one worker when a third of the kits are written."""
     from distributed import Client
@@ -145,9 +165,9 @@ def fault(address: str, inputs: Path, out: Path, *, files: int) -> dict[str, obj
                "--scheduler", address, "--summary", str(summary), "--progress", "off"]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    while len(list(out.glob("*/*.chops.json"))) < files // 3 and process.poll() is None:
+    while complete_kits(out) < files // 3 and process.poll() is None:
         time.sleep(0.05)
-    killed_at = len(list(out.glob("*/*.chops.json")))
+    killed_at = complete_kits(out)
     os.kill(pids[0], signal.SIGKILL)
     _, stderr = process.communicate()
     seconds = time.perf_counter() - started
@@ -159,7 +179,7 @@ def fault(address: str, inputs: Path, out: Path, *, files: int) -> dict[str, obj
     return {
         "exit code": process.returncode, "seconds": round(seconds, 1), "kits written when killed": killed_at,
         "summary rows": len(rows), "statuses": statuses,
-        "complete kits": len(list(out.glob("*/*.chops.json"))),
+        "complete kits": complete_kits(out),
         "kit folders": sum(1 for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")),
         "hidden (half-written) folders": len([p for p in out.iterdir() if p.name.startswith(".")]),
         "errors": [line for line in stderr.splitlines() if "error" in line][:3],
@@ -191,7 +211,7 @@ def main() -> None:
                 (dataset_inputs / source.name).symlink_to(source)
     print(f"{args.files} files of {args.seconds:g} s in {inputs}; cores: {os.cpu_count()}")
 
-    address, processes = start_cluster(2)
+    address, processes = start_cluster(2, args.work / "dask-config")
     try:
         modes = [("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"]),
                  ("--scheduler local:2", ["--scheduler", "local:2"]),
@@ -202,7 +222,7 @@ def main() -> None:
             out = args.work / "kits"
             shutil.rmtree(out, ignore_errors=True)
             seconds = _samplechop("chop", str(chop_inputs), "-o", str(out), "-n", "16", "--progress", "off", *options)
-            kits = len(list(out.glob("*/*.chops.json")))
+            kits = complete_kits(out)
             rate = 60 * args.files / seconds
             base = base or rate
             print(f"  {name:45s} {seconds:6.1f} s  {rate:6.0f} files/min  x{rate / base:.2f}  ({kits} kits)")
