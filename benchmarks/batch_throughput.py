@@ -72,12 +72,46 @@ def cut_files(corpus: Path, out: Path, *, count: int, seconds: float, seed: int 
     return paths
 
 
-def _samplechop(*arguments: str) -> float:
-    """Seconds of one whole ``samplechop`` command in a child process (it must succeed)."""
+def _samplechop(*arguments: str) -> tuple[float, float]:
+    """Seconds of one whole ``samplechop`` command in a child process (it must succeed),
+    on the clock and of CPU (the command and the processes it started)."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "samplechop.cli", *arguments], check=True,
                    stdout=subprocess.DEVNULL)
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return seconds, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds a living process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _descendants(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = task / "children"
+        for child in (children.read_text().split() if children.exists() else []):
+            found += [int(child)] + _descendants(int(child))
+    return found
+
+
+def cluster_cpu(address: str, processes: list[subprocess.Popen]) -> dict[str, float]:
+    """CPU seconds used so far by the scheduler, the nannies and the workers of the cluster."""
+    from distributed import Client
+
+    worker_command, scheduler = processes
+    with Client(address) as client:
+        workers = set(client.run(os.getpid).values())
+    tree = [worker_command.pid] + _descendants(worker_command.pid)
+    return {"scheduler": _cpu_seconds(scheduler.pid),
+            "nannies": sum(_cpu_seconds(pid) for pid in tree if pid not in workers),
+            "workers": sum(_cpu_seconds(pid) for pid in tree if pid in workers)}
 
 
 #: The worker configuration docs/cluster.md recommends: glibc's own memory trimming.
@@ -216,16 +250,23 @@ def main() -> None:
         modes = [("--jobs 1", ["--jobs", "1"]), ("--jobs 2", ["--jobs", "2"]),
                  ("--scheduler local:2", ["--scheduler", "local:2"]),
                  (f"--scheduler {address} (running)", ["--scheduler", address])]
-        print(f"\nchop -n 16, {args.files} files:")
+        print(f"\nchop -n 16, {args.files} files (CPU: the command and what it started; on tcp also the cluster):")
         base = None
         for name, options in modes:
             out = args.work / "kits"
             shutil.rmtree(out, ignore_errors=True)
-            seconds = _samplechop("chop", str(chop_inputs), "-o", str(out), "-n", "16", "--progress", "off", *options)
+            running = options[-1] == address
+            before = cluster_cpu(address, processes) if running else {}
+            seconds, cpu = _samplechop("chop", str(chop_inputs), "-o", str(out), "-n", "16", "--progress", "off",
+                                       *options)
+            after = cluster_cpu(address, processes) if running else {}
+            used = {key: value - before[key] for key, value in after.items()}
             kits = complete_kits(out)
             rate = 60 * args.files / seconds
             base = base or rate
-            print(f"  {name:45s} {seconds:6.1f} s  {rate:6.0f} files/min  x{rate / base:.2f}  ({kits} kits)")
+            shares = "".join(f", {key} {value:.1f}" for key, value in used.items())
+            print(f"  {name:45s} {seconds:6.1f} s  {rate:6.0f} files/min  x{rate / base:.2f}  ({kits} kits)"
+                  f"  CPU s: command {cpu:.1f}{shares}")
 
         print("\noverhead per task (ms):")
         for name, ms in overhead(address).items():
@@ -236,7 +277,7 @@ def main() -> None:
         for name, options in modes:
             out = args.work / "dataset"
             shutil.rmtree(out, ignore_errors=True)
-            seconds = _samplechop("dataset", "build", str(dataset_inputs), "-o", str(out), "--progress", "off",
+            seconds, _ = _samplechop("dataset", "build", str(dataset_inputs), "-o", str(out), "--progress", "off",
                                   *options)
             rate = 60 * args.dataset_files / seconds
             base = base or rate
