@@ -330,23 +330,23 @@ def test_a_scheduler_without_workers_is_one_line_not_a_hang(tmp_path, crate, cap
 
 
 def test_a_forked_worker_loads_its_own_model_and_keeps_the_parents():
-    from samplechop.batch import chop_unit
+    from samplechop.batch import models
     from samplechop.model import load_model
     from samplechop.workers import process_pool
 
-    chop_unit.keep_model(None, load_model())
+    models.keep_model(None, load_model())
     pool = process_pool(1)
     try:
         own, inherited = pool.apply_async(_models_of_a_worker).get(timeout=60)
     finally:
         pool.terminate()
-    assert own != id(chop_unit._model(None)) and inherited == 1
+    assert own != id(models.process_model(None)) and inherited == 1
 
 
 def _models_of_a_worker() -> tuple[int, int]:
-    from samplechop.batch import chop_unit
+    from samplechop.batch import models
 
-    return id(chop_unit._model(None)), len(chop_unit._INHERITED)
+    return id(models.process_model(None)), len(models._INHERITED)
 
 
 @pytest.fixture

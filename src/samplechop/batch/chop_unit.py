@@ -14,7 +14,6 @@ for a done one.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
@@ -25,9 +24,10 @@ from ..console import display_path, printable
 from ..exceptions import AudioError, SampleChopError
 from ..export.writer import check_output, output_dir_for, write_kit
 from ..io.inputs import KIT_MANIFEST_SUFFIX
+from .models import process_model
 from .threads import hold_blas_to_one_thread
 
-__all__ = ["ChopJob", "ChopOutcome", "chop_file", "done_outcome", "complete_kit_chops", "keep_model",
+__all__ = ["ChopJob", "ChopOutcome", "chop_file", "done_outcome", "complete_kit_chops",
            "CHOPPED", "DONE", "FAILED"]
 
 #: Status of a file whose kit was written, found complete (``--resume``), or not made.
@@ -115,40 +115,6 @@ class ChopOutcome:
     document: Optional[dict[str, Any]] = field(default=None)
 
 
-#: Models loaded by this process, by path: a worker loads each model once, not once per file.
-_MODELS: dict[Optional[str], Any] = {}
-#: The process that loaded them.
-_OWNER = os.getpid()
-#: Models a forked worker inherited from its parent: never used (their onnxruntime
-#: sessions' threads stayed in the parent) nor freed (their destructors would wait for
-#: those threads for ever; see :mod:`samplechop.workers`).
-_INHERITED: list[dict[Optional[str], Any]] = []
-
-
-def _own_models() -> dict[Optional[str], Any]:
-    """This process's models, the parent's set aside in a forked child."""
-    global _OWNER
-    if os.getpid() != _OWNER:
-        _INHERITED.append(dict(_MODELS))
-        _MODELS.clear()
-        _OWNER = os.getpid()
-    return _MODELS
-
-
-def _model(path: Optional[str]):
-    models = _own_models()
-    if path not in models:
-        from ..model import load_model
-
-        models[path] = load_model(path)
-    return models[path]
-
-
-def keep_model(path: Optional[str], model) -> None:
-    """Let this process's units use ``model``, already loaded from ``path``, without loading it again."""
-    _own_models()[path] = model
-
-
 def complete_kit_chops(folder: Path) -> Optional[int]:
     """The number of chops of the complete kit in ``folder``, or None when there is none.
 
@@ -196,7 +162,7 @@ def chop_file(job: ChopJob) -> ChopOutcome:
                 return done_outcome(job.source, folder, done)
         if not job.dry_run:
             check_output(folder, overwrite=job.overwrite)
-        result = select_chops(analyse(path, model=_model(job.model), progress=job.progress), job.settings)
+        result = select_chops(analyse(path, model=process_model(job.model), progress=job.progress), job.settings)
         if not result.chops:
             raise AudioError(f"{path}: no chop candidates found: {'; '.join(result.notes)}")
         kit = None

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from ..batch.chop_unit import FAILED, ChopJob, ChopOutcome, chop_file, complete_kit_chops, done_outcome, keep_model
+from ..batch.chop_unit import FAILED, ChopJob, ChopOutcome, chop_file, complete_kit_chops, done_outcome
 from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
+from ..batch.models import keep_model
 from ..batch.summary import SummaryRow, check_summary_path, write_summary
 from ..chop import ChopSettings
 from ..console import printable
