@@ -411,3 +411,14 @@ def test_sigterm_stops_a_pooled_batch_at_once(tmp_path, big_crate):
     time.sleep(0.5)
     assert not [pid for pid in workers if Path(f"/proc/{pid}").exists()]  # no worker left running
     assert not _hidden(out)
+
+
+def test_evaluate_on_a_cluster_gives_the_local_table(tmp_path, click_corpus, cluster, capsys):
+    common = ["evaluate", str(click_corpus), "--no-baselines", "--progress", "off"]
+    assert main([*common, "--json", str(tmp_path / "local.json")]) == 0
+    local_out = capsys.readouterr().out
+    assert main([*common, "--json", str(tmp_path / "dask.json"), "--scheduler", cluster.scheduler_address]) == 0
+    remote_out = capsys.readouterr().out
+    assert local_out.replace("local.json", "X") == remote_out.replace("dask.json", "X")
+    local = json.loads((tmp_path / "local.json").read_text())
+    assert len(local["files"]) == 12 and local == json.loads((tmp_path / "dask.json").read_text())

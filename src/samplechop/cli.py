@@ -213,6 +213,7 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
                         help="do not always keep each file's first attack as a chop (as chop --no-first-attack)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the librosa baselines")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table as JSON here")
+    _add_batch_options(parser, jobs_default=1, what="files", summary=False)
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     parser.set_defaults(handler=_run_evaluate)
 
