@@ -332,14 +332,14 @@ def test_a_scheduler_without_workers_is_one_line_not_a_hang(tmp_path, crate, cap
 def test_a_forked_worker_loads_its_own_model_and_keeps_the_parents():
     from samplechop.batch import models
     from samplechop.model import load_model
-    from samplechop.workers import process_pool
+    from samplechop.workers import process_executor
 
     models.keep_model(None, load_model())
-    pool = process_pool(1)
+    executor = process_executor(1)  # the local pool of batches, forked with the model loaded here
     try:
-        own, inherited = pool.apply_async(_models_of_a_worker).get(timeout=60)
+        own, inherited = executor.submit(_models_of_a_worker).result(timeout=60)
     finally:
-        pool.terminate()
+        executor.shutdown()
     assert own != id(models.process_model(None)) and inherited == 1
 
 
