@@ -37,6 +37,24 @@ def _number(text: str) -> float:
     return value
 
 
+def _add_batch_options(parser: argparse.ArgumentParser, *, jobs_default: Optional[int], what: str,
+                       summary: bool = True) -> None:
+    """``--jobs``, ``--scheduler``, ``--retries`` and ``--summary`` of a bulk command."""
+    jobs_help = "the number of cores" if jobs_default is None else str(jobs_default)
+    parser.add_argument("--jobs", type=int, default=jobs_default,
+                        help=f"{what} processed in parallel by the local process pool, 1 = in this process "
+                             f"(default {jobs_help})")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="run on Dask instead of the local pool: a scheduler's address "
+                             "(tcp://HOST:8786) or local:N to start N worker processes here "
+                             "(needs the cluster extra; see docs/cluster.md)")
+    parser.add_argument("--retries", type=int, default=2,
+                        help="with --scheduler: runs of a failing task after its first (default 2)")
+    if summary:
+        parser.add_argument("--summary", default=None, metavar="FILE",
+                            help=f"write the status of every one of the {what} to FILE (.csv or .json)")
+
+
 def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "chop",
@@ -94,6 +112,10 @@ def _add_chop_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--dry-run", action="store_true", help="print the chops, write nothing")
     parser.add_argument("--overwrite", action="store_true", help="replace existing output")
     parser.add_argument("--json", action="store_true", help="print machine-readable JSON on stdout")
+    parser.add_argument("--resume", action="store_true",
+                        help="skip inputs whose kit is complete in the output folder, so that a batch "
+                             "run again does only what is missing or failed")
+    _add_batch_options(parser, jobs_default=None, what="files")
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto",
                         help="progress bar on stderr (default: when stderr is a terminal)")
     parser.set_defaults(handler=_run_chop)
@@ -121,7 +143,7 @@ def _add_dataset_parser(commands: argparse._SubParsersAction) -> None:
     build.add_argument("--valid-share", type=_number, default=0.15,
                        help="share of files held out for validation, by file (default 0.15)")
     build.add_argument("--seed", type=int, default=0, help="seed of the train/validation split")
-    build.add_argument("--jobs", type=int, default=2, help="files processed in parallel (default 2)")
+    _add_batch_options(build, jobs_default=2, what="files")
     build.add_argument("--shard-frames", type=int, default=2_000_000,
                        help="frames per shard file (default 2,000,000)")
     build.add_argument("--repitch", type=int, default=0,
@@ -192,6 +214,7 @@ def _add_evaluate_parser(commands: argparse._SubParsersAction) -> None:
                         help="do not always keep each file's first attack as a chop (as chop --no-first-attack)")
     parser.add_argument("--no-baselines", action="store_true", help="skip the librosa baselines")
     parser.add_argument("--json", dest="json_path", default=None, help="also write the table as JSON here")
+    _add_batch_options(parser, jobs_default=1, what="files", summary=False)
     parser.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     parser.set_defaults(handler=_run_evaluate)
 
@@ -213,7 +236,7 @@ def _add_corpus_parser(commands: argparse._SubParsersAction) -> None:
     render.add_argument("--sample-rate", type=int, default=44100, help="Hz (default 44100)")
     render.add_argument("--chorale-share", type=_number, default=0.15,
                         help="share of Bach chorales (default 0.15)")
-    render.add_argument("--jobs", type=int, default=2, help="pieces rendered in parallel (default 2)")
+    _add_batch_options(render, jobs_default=2, what="pieces")
     render.add_argument("--progress", choices=("auto", "on", "off"), default="auto")
     render.set_defaults(handler=_run_corpus_render)
 

@@ -30,14 +30,15 @@ from typing import Any, Callable, Optional, Sequence
 import numpy as np
 
 from .chop import MAX_CHOPS, Analysis, ChopSettings, analyse, select_chops
-from .exceptions import AnnotationError, DatasetError, SampleChopError
+from .exceptions import AnnotationError, DatasetError, ParameterError, SampleChopError
 from .io.annotations import find_label_file, read_labels
 from .io.fileio import atomic_write_text
 from .io.inputs import collect_audio
 from .model import ChopModel
 from .scoring import f_measure, top_n_times
 
-__all__ = ["LabelledFile", "EvaluationTable", "labelled_files", "evaluate", "baseline_times"]
+__all__ = ["LabelledFile", "EvaluationTable", "FileScore", "ScoreJob", "labelled_files", "evaluate", "score_file",
+           "score_job", "baseline_times"]
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,69 @@ def _model_times(analysis: Analysis, n: int, *, lam: float, first_attack: bool) 
     return select_chops(analysis, settings).times
 
 
+@dataclass(frozen=True)
+class FileScore:
+    """One file's row of the table, and what the model found at its default settings."""
+
+    row: dict[str, Any]
+    found: int
+    hits: int
+    labelled: int
+
+
+def score_file(item: LabelledFile, *, model: ChopModel, seed_model: Optional[ChopModel] = None,
+               lam: float = ChopSettings.lam, first_attack: bool = True, baselines: bool = True) -> FileScore:
+    """Score the model, the seed model and the baselines on one file.
+
+    Raises
+    ------
+    SampleChopError
+        When the file cannot be read or chopped.
+    """
+    analysis = analyse(item.path, model=model)
+    n = int(item.labels.size)
+    row: dict[str, Any] = {"file": str(item.path), "labels": n}
+    row["model"] = f_measure(item.labels, _model_times(analysis, n, lam=lam, first_attack=first_attack))[0]
+    if seed_model is not None:
+        row["seed"] = f_measure(item.labels, _model_times(analyse(item.path, model=seed_model), n, lam=lam,
+                                                          first_attack=first_attack))[0]
+    if baselines:
+        hop = int(model.features["hop_length"])
+        for name, times in baseline_times(analysis.y, sr=analysis.sr, hop_length=hop, n=n).items():
+            row[name] = f_measure(item.labels, times)[0]
+    defaults = ChopSettings(n=MAX_CHOPS, lam=0.0, threshold=None, first_attack=first_attack)
+    default = select_chops(analysis, defaults).times
+    _, _, recall = f_measure(item.labels, default)
+    return FileScore({key: (round(value, 4) if isinstance(value, float) else value) for key, value in row.items()},
+                     found=int(default.size), hits=int(round(recall * n)), labelled=n)
+
+
+@dataclass(frozen=True)
+class ScoreJob:
+    """A file to score in a worker, which loads the models from their paths."""
+
+    item: LabelledFile
+    model: Optional[str]
+    seed_model: Optional[str]
+    lam: float
+    first_attack: bool
+    baselines: bool
+
+
+def score_job(job: ScoreJob) -> FileScore | SampleChopError:
+    """The unit of work of ``evaluate`` on a pool or on Dask: one file's scores, or its error."""
+    from .batch.models import process_model
+    from .batch.threads import hold_blas_to_one_thread
+
+    hold_blas_to_one_thread()
+    try:
+        return score_file(job.item, model=process_model(job.model),
+                          seed_model=process_model(job.seed_model) if job.seed_model is not None else None,
+                          lam=job.lam, first_attack=job.first_attack, baselines=job.baselines)
+    except SampleChopError as error:
+        return error
+
+
 def evaluate(
     items: Sequence[LabelledFile],
     *,
@@ -158,11 +222,17 @@ def evaluate(
     baselines: bool = True,
     progress: bool = False,
     log: Callable[[str], None] = print,
+    jobs: int = 1,
+    scheduler: Optional[str] = None,
+    retries: int = 2,
 ) -> EvaluationTable:
     """Score the model, the seed model and the baselines on every file.
 
     ``lam`` and ``first_attack`` are the chopping pipeline's settings for both models
-    (see :class:`samplechop.chop.ChopSettings`).
+    (see :class:`samplechop.chop.ChopSettings`). With ``jobs`` > 1 or a ``scheduler``
+    (``local:N`` or a Dask address), the files are scored by workers that load the
+    models from their files (so both must have been read from a file); the table is
+    the same, in the same order.
 
     Returns
     -------
@@ -170,48 +240,61 @@ def evaluate(
     """
     methods = ["model"] + (["seed"] if seed_model is not None else []) + (["onsets", "beats"] if baselines else [])
     table = EvaluationTable(methods=methods)
-    hits = found = total = 0
-    bar = None
-    if progress:
-        import sys
+    outcomes: list[FileScore | SampleChopError] = []
+    if jobs == 1 and scheduler is None:
+        from .batch.engine import progress_bar
 
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(items), unit="file", file=sys.stderr, desc="evaluate")
-    for item in items:
+        bar = progress_bar(len(items), progress=progress, desc="evaluate")
         try:
-            analysis = analyse(item.path, model=model)
-            n = int(item.labels.size)
-            row: dict[str, Any] = {"file": str(item.path), "labels": n}
-            row["model"] = f_measure(item.labels, _model_times(analysis, n, lam=lam, first_attack=first_attack))[0]
-            if seed_model is not None:
-                row["seed"] = f_measure(item.labels, _model_times(analyse(item.path, model=seed_model), n, lam=lam,
-                                                                  first_attack=first_attack))[0]
-            if baselines:
-                hop = int(model.features["hop_length"])
-                for name, times in baseline_times(analysis.y, sr=analysis.sr, hop_length=hop, n=n).items():
-                    row[name] = f_measure(item.labels, times)[0]
-            defaults = ChopSettings(n=MAX_CHOPS, lam=0.0, threshold=None, first_attack=first_attack)
-            default = select_chops(analysis, defaults).times
-            f, precision, recall = f_measure(item.labels, default)
-            found += default.size
-            hits += int(round(recall * n))
-            total += n
-            table.rows.append({key: (round(value, 4) if isinstance(value, float) else value)
-                               for key, value in row.items()})
-        except SampleChopError as error:
-            table.failed.append(str(error))
-            log(f"skipped: {error}")
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+            for item in items:
+                try:
+                    outcomes.append(score_file(item, model=model, seed_model=seed_model, lam=lam,
+                                               first_attack=first_attack, baselines=baselines))
+                except SampleChopError as error:
+                    outcomes.append(error)
+                bar.update(1)
+        finally:
+            bar.close()
+    else:
+        outcomes = _score_in_workers(items, model=model, seed_model=seed_model, lam=lam, first_attack=first_attack,
+                                     baselines=baselines, progress=progress, log=log, jobs=jobs,
+                                     scheduler=scheduler, retries=retries)
+    hits = found = total = 0
+    for outcome in outcomes:
+        if isinstance(outcome, SampleChopError):
+            table.failed.append(str(outcome))
+            log(f"skipped: {outcome}")
+            continue
+        table.rows.append(outcome.row)
+        found, hits, total = found + outcome.found, hits + outcome.hits, total + outcome.labelled
     precision = hits / found if found else 0.0
     recall = hits / total if total else 0.0
     f = 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
     table.default_settings = {"threshold": model.threshold, "precision": round(precision, 4),
                               "recall": round(recall, 4), "f": round(f, 4)}
     return table
+
+
+def _score_in_workers(items: Sequence[LabelledFile], *, model: ChopModel, seed_model: Optional[ChopModel],
+                      lam: float, first_attack: bool, baselines: bool, progress: bool,
+                      log: Callable[[str], None], jobs: int, scheduler: Optional[str],
+                      retries: int) -> list[FileScore | SampleChopError]:
+    """Each file's scores or error, in the order of ``items``, from workers of the local pool or Dask."""
+    from .batch.engine import TaskFailure, run_units
+
+    for name, chosen in (("--model", model), ("--seed-model", seed_model)):
+        if chosen is not None and chosen.path is None:
+            raise ParameterError(f"{name}: a model held in memory cannot be sent to workers; give its file")
+    work = [ScoreJob(item, str(model.path), str(seed_model.path) if seed_model is not None else None,
+                     lam, first_attack, baselines) for item in items]
+    outcomes: list[Any] = [None] * len(items)
+    with run_units(score_job, work, jobs=jobs, scheduler=scheduler, retries=retries, progress=progress,
+                   desc="evaluate", log=log) as finished:
+        for number, record in finished:
+            if isinstance(record, TaskFailure):
+                record = SampleChopError(f"{items[number].path}: {record.message}")
+            outcomes[number] = record
+    return outcomes
 
 
 def write_table(table: EvaluationTable, path: os.PathLike | str) -> None:

@@ -51,3 +51,9 @@ class LibraryError(SampleChopError):
     """The library of the user's own chops is missing, corrupt or cannot take an entry."""
 
     exit_code = 5
+
+
+class ClusterError(SampleChopError):
+    """A Dask scheduler cannot be reached, has no workers, or the ``--scheduler`` address is malformed."""
+
+    exit_code = 7

@@ -17,9 +17,10 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import signal
+from concurrent.futures import ProcessPoolExecutor
 from multiprocessing.pool import Pool
 
-__all__ = ["process_pool"]
+__all__ = ["process_pool", "process_executor"]
 
 
 def process_pool(processes: int) -> Pool:
@@ -31,6 +32,27 @@ def process_pool(processes: int) -> Pool:
         return multiprocessing.get_context("fork").Pool(processes, initializer=_default_stop_signals)
     finally:
         gc.unfreeze()
+
+
+def process_executor(processes: int) -> ProcessPoolExecutor:
+    """A ``ProcessPoolExecutor`` of ``processes`` workers, forked where possible (see above).
+
+    Unlike :func:`process_pool`, it does not wait for ever on a task whose worker was
+    killed (by the out-of-memory killer, say): the executor breaks, and every task
+    not yet done raises ``BrokenProcessPool``. Its workers are forked here, before it
+    is returned, so that they fork with the garbage collector's view frozen.
+    """
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_default_stop_signals)
+    executor = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("fork"),
+                                   initializer=_default_stop_signals)
+    gc.freeze()
+    try:
+        executor.submit(int).result()  # a forking executor starts all its workers on its first task
+    finally:
+        gc.unfreeze()
+    return executor
 
 
 def _default_stop_signals() -> None:

@@ -4,25 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
 
-from ..chop import ChopResult, ChopSettings, analyse, select_chops
-from ..console import display_path, printable
-from ..exceptions import AudioError, OutputError, ParameterError, SampleChopError
+from ..batch.chop_unit import FAILED, ChopJob, ChopOutcome, chop_file, complete_kit_chops, done_outcome
+from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
+from ..batch.models import keep_model
+from ..batch.summary import SummaryRow, check_summary_path, write_summary
+from ..chop import ChopSettings
+from ..console import printable
+from ..exceptions import OutputError, ParameterError, SampleChopError
 from ..export import output_dir_for
 from ..export.formats import DEFAULT_FORMATS, check_dependencies, parse_formats
 from ..export.keys import DEFAULT_START_NOTE, parse_note
-from ..export.manifest import manifest
-from ..export.slices import chop_names
-from ..export.writer import Kit, check_output, kit_stem, write_kit
-from ..io.audio import AudioInfo
+from ..export.writer import check_output
+from ..io.fileio import reclaim_stale
 from ..io.inputs import collect_audio
 from ..io.resources import demo_path
 from ..model import load_model
+from .chop_text import damage_warning, format_table
 
-__all__ = ["run_chop", "damage_warning", "settings_from_args", "output_options_from_args", "format_table"]
+__all__ = ["run_chop", "damage_warning", "settings_from_args", "output_options_from_args", "format_table",
+           "default_jobs"]
 
 
 def settings_from_args(args: argparse.Namespace) -> ChopSettings:
@@ -64,39 +69,40 @@ def output_options_from_args(args: argparse.Namespace) -> tuple[tuple[str, ...],
     return formats, start_note
 
 
-def _clock(seconds: float) -> str:
-    minutes, rest = divmod(seconds, 60.0)
-    return f"{int(minutes)}:{rest:06.3f}"
-
-
-def format_table(result: ChopResult) -> str:
-    """A plain-text table of a file's chops: number, start, length, score, rank."""
-    lines = [f"{display_path(result.info.path)}: {sum(c.rank is not None for c in result.chops)} chops"
-             f" ({result.info.duration:.1f} s, {result.info.sr} Hz, {result.info.channels} ch)"]
-    lines.append(f"  {'#':>3}  {'start':>9}  {'length':>7}  {'score':>5}  {'rank':>4}")
-    for chop in result.chops:
-        rank = "-" if chop.rank is None else str(chop.rank)
-        score = "-" if chop.rank is None else f"{chop.score:.2f}"
-        lines.append(f"  {chop.index:>3}  {_clock(chop.start):>9}  {chop.length:>7.3f}  {score:>5}  {rank:>4}")
-    for note in result.notes:
-        lines.append(f"  note: {printable(note)}")
-    return "\n".join(lines)
-
-
-def damage_warning(info: AudioInfo) -> str:
-    """The one line that tells what was wrong with a file that was chopped anyway."""
-    return printable(f"{info.path}: {'; '.join(info.damage)}; chopped what could be read")
-
-
 def _check_output_folder(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: output exists and is not a folder")
 
 
+def default_jobs() -> int:
+    """The cores this process may run on: the default of ``--jobs``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _problem_input(error: SampleChopError) -> str:
+    """The input an error of :func:`collect_audio` names (its message starts with it)."""
+    return str(error).partition(": ")[0]
+
+
 def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
-    """Chop every input; returns the exit code (0 when every file was chopped)."""
+    """Chop every input; returns the exit code (0 when every file was chopped).
+
+    The files are chopped by :func:`samplechop.batch.chop_unit.chop_file`: in this
+    process (``--jobs 1``, or a single file), in the local process pool (``--jobs N``)
+    or on Dask (``--scheduler``). Each file's table is printed whole, in input order.
+    """
     settings = settings_from_args(args)
     formats, start_note = output_options_from_args(args)
+    scheduler = getattr(args, "scheduler", None)
+    jobs = getattr(args, "jobs", None) or default_jobs()
+    if jobs < 1:
+        raise ParameterError(f"--jobs must be >= 1, got {jobs}")
+    summary_path = getattr(args, "summary", None)
+    if summary_path is not None:
+        summary_path = check_summary_path(summary_path)
     inputs = list(args.inputs)
     if args.demo:
         inputs.append(str(demo_path()))
@@ -106,41 +112,49 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
     if not args.dry_run:
         _check_output_folder(out_dir)
     files, problems = collect_audio(inputs, skip=[out_dir])
-    failures: list[SampleChopError] = list(problems)
+    failures: list[tuple[int, str]] = [(problem.exit_code, printable(str(problem))) for problem in problems]
+    rows = [SummaryRow(_problem_input(problem), FAILED, error=printable(str(problem))) for problem in problems]
     for problem in problems:
         print(f"samplechop: error: {printable(str(problem))}", file=sys.stderr)
-    model = load_model(args.model) if files else None
+    in_process = scheduler is None and (jobs == 1 or len(files) <= 1)
+    if files:
+        model = load_model(args.model)  # a bad model is one line before any work
+        if in_process:
+            keep_model(args.model, model)
+        del model
+    tasks, settled = _jobs(files, args, settings, formats, start_note, out_dir, progress=progress and in_process)
+    outcomes: list[Optional[ChopOutcome]] = [None] * len(files)
+    for index, outcome in settled.items():
+        outcomes[index] = outcome
+    numbers = [index for index in range(len(files)) if index not in settled]
     documents: list[dict[str, Any]] = []
-    kit_owner: dict[Path, Path] = {}
-    bar = None
-    if progress and len(files) > 1:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(files), unit="file", file=sys.stderr)
-    for path in files:
-        try:
-            result, kit = _chop_one(path, args, settings, model, out_dir, kit_owner,
-                                    formats=formats, start_note=start_note, progress=progress)
-            if args.json:
-                documents.append(_document(result, kit, path, start_note=start_note))
-        except SampleChopError as error:
-            failures.append(error)
-            print(f"samplechop: error: {printable(str(error))}", file=sys.stderr)
-        else:
-            if result.info.damage:
-                print(f"samplechop: warning: {damage_warning(result.info)}", file=sys.stderr)
-            if not args.json:
-                print(format_table(result))
-                if kit is not None:
-                    print(_written(kit, len(result.chops)))
-                    for remark in kit.notes:
-                        print(f"  note: {printable(remark)}")
-        if bar is not None:
-            bar.update(1)
-    if bar is not None:
-        bar.close()
+    shown = 0
+    with run_units(chop_file, [tasks[index] for index in numbers], jobs=jobs, scheduler=scheduler,
+                   retries=getattr(args, "retries", DEFAULT_RETRIES), progress=progress and len(files) > 1,
+                   desc="chop") as finished:
+        for number, record in finished:
+            index = numbers[number]
+            if isinstance(record, TaskFailure):
+                record = ChopOutcome(str(files[index]), FAILED,
+                                     error=printable(f"{files[index]}: {record.message}"), exit_code=1)
+            outcomes[index] = record
+            while shown < len(files) and outcomes[shown] is not None:
+                _show(outcomes[shown], json_output=args.json, documents=documents)
+                shown += 1
+    while shown < len(files):  # files settled before any work, after the last one run
+        _show(outcomes[shown], json_output=args.json, documents=documents)
+        shown += 1
+    if scheduler is not None and not args.dry_run:
+        reclaim_stale(out_dir)  # staging folders of workers that died mid-kit
+    for outcome in outcomes:
+        rows.append(SummaryRow(outcome.source, outcome.status, chops=outcome.chops, output=outcome.output or "",
+                               error=outcome.error))
+        if outcome.status == FAILED:
+            failures.append((outcome.exit_code, outcome.error))
+    if summary_path is not None:
+        write_summary(summary_path, rows)
     if args.json:
-        json.dump({"files": documents, "failed": [printable(str(error)) for error in failures]},
+        json.dump({"files": documents, "failed": [message for _, message in failures]},
                   sys.stdout, indent=2, ensure_ascii=False)
         sys.stdout.write("\n")
     if failures:
@@ -148,54 +162,67 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
         if total > 1:
             print(f"samplechop: {total - len(failures)} of {total} inputs chopped; "
                   f"{len(failures)} failed:", file=sys.stderr)
-            for error in failures:
-                print(f"  - {printable(str(error))}", file=sys.stderr)
-        return failures[0].exit_code
+            for _, message in failures:
+                print(f"  - {message}", file=sys.stderr)
+        return failures[0][0]
     return 0
 
 
-def _document(result: ChopResult, kit: Optional[Kit], path: Path, *, start_note: int) -> dict:
-    """The JSON document of one chopped file: its manifest and where it was written."""
-    if kit is not None:
-        document = dict(kit.document)
-        if kit.notes:
-            document["notes"] = list(document.get("notes", [])) + kit.notes
-    else:
-        document = manifest(result, chop_names(kit_stem(path), len(result.chops)), start_note=start_note)
-    document["output"] = display_path(kit.folder) if kit else None
-    return document
-
-
-def _written(kit: Kit, count: int) -> str:
-    """One line naming what a kit holds besides its WAV chops."""
-    others = [name for name in kit.document.get("outputs", {}).values() if name in kit.files]
-    return f"  wrote {count} WAV files, {', '.join(others)} to {display_path(kit.folder)}"
-
-
-def _chop_one(
-    path: Path,
+def _jobs(
+    files: list[Path],
     args: argparse.Namespace,
     settings: ChopSettings,
-    model,
-    out_dir: Path,
-    kit_owner: dict[Path, Path],
-    *,
     formats: tuple[str, ...],
     start_note: int,
-    progress: bool = False,
-) -> tuple[ChopResult, Optional[Kit]]:
-    folder = output_dir_for(path, out_dir)
-    if not args.dry_run:
-        if folder in kit_owner:
-            raise OutputError(
-                f"{path}: its kit folder {folder} is already used by {kit_owner[folder]} in this run "
-                "(two inputs share a file name)"
-            )
-        check_output(folder, overwrite=args.overwrite)
-    result = select_chops(analyse(path, model=model, progress=progress), settings)
-    if not result.chops:
-        raise AudioError(f"{path}: no chop candidates found: {'; '.join(result.notes)}")
-    if args.dry_run:
-        return result, None
-    kit_owner[folder] = path
-    return result, write_kit(result, out_dir, overwrite=args.overwrite, formats=formats, start_note=start_note)
+    out_dir: Path,
+    *,
+    progress: bool,
+) -> tuple[list[ChopJob], dict[int, ChopOutcome]]:
+    """One job per file, and the outcomes of the files settled before any work.
+
+    Settled here: a file whose kit folder another input of this run takes (two inputs
+    sharing a file name), whose kit exists (refused, as without ``--overwrite``), or
+    whose kit is complete (``--resume``: done). Every other file's kit folder did not
+    exist when the batch started, so its job may take a complete kit found later for
+    its own (a retry after its worker died).
+    """
+    owner: dict[Path, Path] = {}
+    settled: dict[int, ChopOutcome] = {}
+    resume = getattr(args, "resume", False)
+    tasks = []
+    for index, path in enumerate(files):
+        folder = output_dir_for(path, out_dir)
+        writes = not args.dry_run
+        try:
+            if writes and folder in owner:
+                raise OutputError(
+                    f"{path}: its kit folder {folder} is already used by {owner[folder]} in this run "
+                    "(two inputs share a file name)"
+                )
+            owner.setdefault(folder, path)
+            done = complete_kit_chops(folder) if writes and resume and not args.overwrite else None
+            if done is not None:
+                settled[index] = done_outcome(str(path), folder, done)
+            elif writes:
+                check_output(folder, overwrite=args.overwrite)
+        except SampleChopError as error:
+            settled[index] = ChopOutcome(str(path), FAILED, error=printable(str(error)), exit_code=error.exit_code)
+        tasks.append(ChopJob(
+            str(path), str(out_dir), settings, tuple(formats), start_note, model=args.model, dry_run=args.dry_run,
+            overwrite=args.overwrite, keep_complete=writes, document=args.json, progress=progress,
+        ))
+    return tasks, settled
+
+
+def _show(outcome: ChopOutcome, *, json_output: bool, documents: list[dict[str, Any]]) -> None:
+    """Print one file's outcome whole: its error, or its warning and table (or keep its JSON)."""
+    if outcome.status == FAILED:
+        print(f"samplechop: error: {outcome.error}", file=sys.stderr)
+        return
+    if outcome.warning:
+        print(f"samplechop: warning: {outcome.warning}", file=sys.stderr)
+    if json_output:
+        if outcome.document is not None:
+            documents.append(outcome.document)
+    elif outcome.text:
+        print(outcome.text)

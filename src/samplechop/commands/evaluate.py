@@ -7,6 +7,7 @@ import sys
 
 from ..chop import ChopSettings
 from ..evaluate import evaluate, labelled_files, write_table
+from ..exceptions import ParameterError
 from ..model import load_model
 
 __all__ = ["run_evaluate"]
@@ -19,9 +20,12 @@ def run_evaluate(args: argparse.Namespace, *, progress: bool = False) -> int:
     model = load_model(args.model)
     seed_model = load_model(args.seed_model) if args.seed_model else None
     items = labelled_files(args.data, split=args.split, log=log)
+    if args.jobs < 1:
+        raise ParameterError(f"--jobs must be >= 1, got {args.jobs}")
     table = evaluate(items, model=model, seed_model=seed_model, lam=args.lam,
                      first_attack=not args.no_first_attack,
-                     baselines=not args.no_baselines, progress=progress, log=log)
+                     baselines=not args.no_baselines, progress=progress, log=log,
+                     jobs=args.jobs, scheduler=args.scheduler, retries=args.retries)
     print(table.format())
     if args.json_path:
         write_table(table, args.json_path)

@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import soundfile
 
-from ..exceptions import AudioError, OutputError, ParameterError
+from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
+from ..batch.summary import SummaryRow
+from ..exceptions import AudioError, OutputError, ParameterError, SampleChopError
 from ..io.annotations import write_labels
 from ..io.fileio import atomic_path, atomic_write_bytes, atomic_write_text
-from ..workers import process_pool
 from .effects import apply_chain, random_chain
 from .labels import chop_points, excerpt_chop_points
 from .piece import Piece
@@ -167,6 +168,34 @@ def _render_one(job: _Job) -> tuple[int, Path]:
     return job.index, audio_path
 
 
+@dataclass(frozen=True)
+class _Rendered:
+    """What became of one piece: its audio path and label count, or its error."""
+
+    index: int
+    path: Path
+    labels: int = 0
+    error: Optional[SampleChopError] = None
+
+
+def _count_labels(label_path: Path) -> int:
+    return sum(1 for line in label_path.read_text(encoding="utf-8").splitlines() if line.strip())
+
+
+def render_piece(job: _Job) -> _Rendered:
+    """The unit of work of ``corpus render``: one piece rendered (or found done).
+
+    An error of the piece itself (a silent rendering, a missing soundfont) comes back
+    in the record, not raised: rendering it again would not help.
+    """
+    try:
+        index, path = _render_one(job)
+    except SampleChopError as error:
+        name = piece_name(seed=job.seed, index=job.index, split=job.split, chorale_share=job.chorale_share)
+        return _Rendered(job.index, Path(job.out_dir) / f"{name}.flac", error=error)
+    return _Rendered(index, path, _count_labels(path.with_suffix(".txt")))
+
+
 def _json_default(value):
     if isinstance(value, (np.floating, np.integer)):
         return value.item()
@@ -192,6 +221,9 @@ def render_corpus(
     chorale_share: float = 0.15,
     jobs: int = 2,
     progress: bool = True,
+    scheduler: Optional[str] = None,
+    retries: int = DEFAULT_RETRIES,
+    summary: Optional[list[SummaryRow]] = None,
 ) -> list[Path]:
     """Render ``count`` pieces with audio, labels and MIDI into ``out_dir``.
 
@@ -215,6 +247,14 @@ def render_corpus(
         Worker processes.
     progress : bool
         Show a tqdm progress bar on stderr.
+    scheduler : str, optional
+        ``local:N`` or a Dask scheduler's address: render on Dask (the workers need
+        FluidSynth and the soundfonts, and ``out_dir`` on storage they share). A
+        piece is the same whoever renders it.
+    retries : int >= 0
+        With ``scheduler``: runs of a failing task after its first.
+    summary : list, optional
+        Receives a :class:`~samplechop.batch.summary.SummaryRow` per piece.
 
     Returns
     -------
@@ -262,22 +302,34 @@ def render_corpus(
     if missing:
         require_fluidsynth()
         require_soundfonts(SPLIT_SOUNDFONTS[split])
-    from tqdm import tqdm
-
     todo = {job.index for job in missing}
-    paths = {job.index: _render_one(job)[1] for job in work if job.index not in todo}
-    pool = None
-    if jobs > 1 and len(missing) > 1:
-        pool = process_pool(min(jobs, len(missing)))  # started before tqdm's thread
-    try:
-        results = pool.imap_unordered(_render_one, missing, chunksize=1) if pool else map(_render_one, missing)
-        with tqdm(total=count, initial=count - len(missing), desc=f"render {split}", unit="piece",
-                  file=sys.stderr, disable=not progress) as bar:
-            for index, path in results:
-                paths[index] = path
-                bar.update(1)
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
+    paths: dict[int, Path] = {}
+    rows: dict[int, SummaryRow] = {}
+    for job in work:
+        if job.index not in todo:
+            path = paths[job.index] = _render_one(job)[1]
+            rows[job.index] = SummaryRow(path.stem, "done", _count_labels(path.with_suffix(".txt")), str(path))
+    failures: list[SampleChopError] = []
+    with run_units(render_piece, missing, jobs=jobs, scheduler=scheduler, retries=retries, progress=progress,
+                   desc=f"render {split}") as finished:
+        for number, record in finished:
+            job = missing[number]
+            if isinstance(record, TaskFailure):
+                name = piece_name(seed=seed, index=job.index, split=split, chorale_share=chorale_share)
+                record = _Rendered(job.index, out_dir / f"{name}.flac",
+                                   error=AudioError(f"{name}: {record.message}"))
+            paths[job.index] = record.path
+            if record.error is not None:
+                failures.append(record.error)
+                rows[job.index] = SummaryRow(record.path.stem, "failed", error=str(record.error))
+            else:
+                rows[job.index] = SummaryRow(record.path.stem, "rendered", record.labels, str(record.path))
+    if summary is not None:
+        summary.extend(rows[index] for index in range(count))
+    if failures:
+        first = failures[0]
+        if len(failures) > 1:
+            raise type(first)(f"{first} (and {len(failures) - 1} other piece(s) failed; running again renders "
+                              "only what is missing)")
+        raise first
     return [paths[index] for index in range(count)]

@@ -5,13 +5,22 @@ name, and its label file into frame targets; files are processed in parallel and
 their frames appended to large shard files. Sources already in the data set (same
 content hash) are skipped, so a re-run after an interruption completes the build.
 Files that cannot be used are reported and skipped.
+
+Files are processed by the local process pool or, with ``scheduler``, on Dask
+(:mod:`samplechop.batch.engine`); either way their frames go into the shards in
+source order, so a build gives the same shards and manifest whoever ran it. Dask
+workers write each file's arrays to a part file in the hidden ``.parts`` folder,
+named by the content it is made from; the client appends them to the shards and
+removes the folder at the end. A part that exists is complete (written atomically)
+and is reused when an interrupted build runs again.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import sys
+import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -20,6 +29,9 @@ from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
+from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
+from ..batch.summary import SummaryRow
+from ..batch.threads import hold_blas_to_one_thread
 from ..chop import SILENCE_PEAK
 from ..exceptions import AnnotationError, AudioError, DatasetError, ParameterError, SampleChopError
 from ..io import audio
@@ -27,10 +39,12 @@ from ..io.annotations import find_label_file, read_labels
 from ..io.fileio import atomic_path, file_sha256
 from ..io.inputs import collect_audio
 from ..spectral.features import compute_features
-from ..workers import process_pool
 from .store import MANIFEST_NAME, FileEntry, frame_targets, manifest_document, open_dataset, write_manifest
 
-__all__ = ["BuildReport", "build_dataset", "split_of"]
+__all__ = ["BuildReport", "build_dataset", "split_of", "PARTS_FOLDER"]
+
+#: Hidden folder of a data set in which Dask workers leave each file's arrays for the client.
+PARTS_FOLDER = ".parts"
 
 
 @dataclass
@@ -44,6 +58,7 @@ class BuildReport:
     frames: int = 0
     seconds: float = 0.0
     counts: dict[str, Any] = field(default_factory=dict)
+    rows: list[SummaryRow] = field(default_factory=list)
 
 
 def _draw(sha256: str, seed: int) -> float:
@@ -80,7 +95,12 @@ class _Task:
 
 
 def _process(task: _Task) -> tuple[_Task, Any]:
-    """Worker: features and targets of one file (and its re-pitched copies)."""
+    """Worker: features and targets of one file (and its re-pitched copies).
+
+    numpy's BLAS runs on one thread (:mod:`samplechop.batch.threads`), so that a data
+    set does not depend on where it was built.
+    """
+    hold_blas_to_one_thread()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -106,6 +126,55 @@ def _process(task: _Task) -> tuple[_Task, Any]:
         return task, error
     except Exception as error:  # a file that breaks a decoder must not stop the build
         return task, AudioError(f"{task.path}: cannot be used ({type(error).__name__}: {error})")
+
+
+@dataclass
+class _PartTask:
+    """A file to process on a Dask worker, which writes its arrays to ``part`` (shared storage)."""
+
+    task: _Task
+    part: str
+
+
+def part_name(task: _Task) -> str:
+    """The part file of a task: named by the contents it is made from (audio, labels,
+    feature settings, label width, pitch shifts), so a part that exists is the one wanted."""
+    recipe = json.dumps([task.sha256, task.labels_sha256, dict(task.features), task.label_width,
+                         list(task.pitch_shifts)], sort_keys=True, default=str)
+    return hashlib.sha256(recipe.encode()).hexdigest()[:32] + ".npz"
+
+
+def _process_to_part(part_task: _PartTask) -> tuple[_Task, Any]:
+    """Dask worker: :func:`_process` one file and write its arrays to its part file.
+
+    Returns the task and either its error or ``(duration, labels, part path, messages)``:
+    the arrays stay on shared storage and never pass through the scheduler. A part
+    that exists is complete (it is written atomically) and is not made again.
+    """
+    task, part = part_task.task, Path(part_task.part)
+    if part.is_file():
+        with np.load(part) as stored:
+            meta = json.loads(str(stored["meta"]))
+        return task, (meta["duration"], np.asarray(meta["labels"]), str(part), meta["messages"])
+    task, outcome = _process(task)
+    if isinstance(outcome, SampleChopError):
+        return task, outcome
+    duration, labels, outputs, messages = outcome
+    arrays = {"meta": np.asarray(json.dumps({"duration": duration, "labels": [float(t) for t in labels],
+                                             "messages": messages, "shifts": [o[0] for o in outputs]}))}
+    for shift, features, targets in outputs:
+        arrays[f"features{shift}"], arrays[f"targets{shift}"] = features, targets
+    with atomic_path(part) as temporary:
+        with open(temporary, "wb") as handle:
+            np.savez(handle, **arrays)
+    return task, (duration, labels, str(part), messages)
+
+
+def _load_part(part: str) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """The ``(shift, features, targets)`` a worker wrote to a part file."""
+    with np.load(part) as stored:
+        shifts = json.loads(str(stored["meta"]))["shifts"]
+        return [(shift, stored[f"features{shift}"], stored[f"targets{shift}"]) for shift in shifts]
 
 
 def _repitch(y: np.ndarray, *, sr: int, steps: int) -> np.ndarray:
@@ -136,6 +205,8 @@ def build_dataset(
     labels: Optional[Mapping[Path, Path]] = None,
     progress: bool = False,
     log=print,
+    scheduler: Optional[str] = None,
+    retries: int = DEFAULT_RETRIES,
 ) -> BuildReport:
     """Build (or complete) a data set from labelled audio.
 
@@ -167,6 +238,13 @@ def build_dataset(
         Show a progress bar.
     log : callable
         Receives one-line messages (skipped files, warnings).
+    scheduler : str, optional
+        ``local:N`` or a Dask scheduler's address: process the files on Dask. The
+        workers leave each file's arrays in the data set's hidden ``.parts`` folder
+        (so the folder must be on storage they share); the shards and manifest are
+        the same as a local build's.
+    retries : int >= 0
+        With ``scheduler``: runs of a failing task after its first.
 
     Returns
     -------
@@ -200,14 +278,17 @@ def build_dataset(
     else:
         entries, shards = [], {}
     done = {entry.key for entry in entries}
+    label_counts = {(entry.sha256, entry.labels_sha256): len(entry.labels) for entry in entries}
     report = BuildReport()
     files, problems = collect_audio(sources, skip=[folder])
     errors: list[SampleChopError] = []
 
-    def skip(error: SampleChopError) -> None:
+    def skip(error: SampleChopError, source: Optional[Path] = None) -> None:
         errors.append(error)
         report.failed.append(str(error))
         log(f"skipped: {error}")
+        report.rows.append(SummaryRow(str(source) if source else str(error).partition(": ")[0], "failed",
+                                      error=str(error)))
 
     for problem in problems:
         skip(problem)
@@ -216,17 +297,20 @@ def build_dataset(
     for path in files:
         label_path = (labels or {}).get(path.resolve()) or find_label_file(path)
         if label_path is None:
-            skip(AnnotationError(f"{path}: no label file beside it ({path.stem}.txt or {path.stem}.chops.json)"))
+            skip(AnnotationError(f"{path}: no label file beside it ({path.stem}.txt or {path.stem}.chops.json)"),
+                 path)
             continue
         try:
             # A source is its audio and its labels: corrected labels make a new entry.
             sha, labels_sha = file_sha256(path), file_sha256(label_path)
         except OSError as error:
-            skip(AudioError(f"{path}: cannot read ({error.strerror})"))
+            skip(AudioError(f"{path}: cannot read ({error.strerror})"), path)
             continue
         wanted = [shift for shift in shifts if (sha, labels_sha, shift) not in done]
         if not wanted:
             report.skipped += 1
+            report.rows.append(SummaryRow(str(path), "done", chops=label_counts.get((sha, labels_sha), 0),
+                                          output=str(folder)))
             continue
         done.update((sha, labels_sha, shift) for shift in wanted)
         tasks.append(_Task(path, label_path, sha, labels_sha, "train", dict(features), label_width, wanted))
@@ -261,45 +345,57 @@ def build_dataset(
                                                  frame_rate=frame_rate, shards=shards, files=entries))
         pending, pending_frames = [], 0
 
-    bar = None
-    if progress and tasks:
-        from tqdm import tqdm
+    def add(task: _Task, outcome: Any) -> None:
+        nonlocal pending_frames
+        if isinstance(outcome, TaskFailure):
+            outcome = SampleChopError(f"{task.path}: {outcome.message}")
+        if isinstance(outcome, SampleChopError):
+            skip(outcome, task.path)
+            return
+        duration, labels, outputs, messages = outcome
+        if isinstance(outputs, str):
+            outputs = _load_part(outputs)
+        for message in messages:
+            report.warnings.append(message)
+            log(f"warning: {message}")
+        frames = 0
+        for shift, feats, targets in outputs:
+            entry = FileEntry(
+                source=str(task.path), sha256=task.sha256, labels_sha256=task.labels_sha256,
+                shard="", offset=0,
+                frames=int(feats.shape[0]), labels=[round(float(t), 6) for t in labels],
+                positives=int(targets.sum()), split=task.split, duration=round(duration, 6),
+                augmentation={"pitch_shift": shift} if shift else None,
+            )
+            pending.append((entry, feats, targets))
+            frames += feats.shape[0]
+        pending_frames += frames
+        report.frames += frames
+        report.built += 1
+        report.rows.append(SummaryRow(str(task.path), "built", chops=len(labels), output=str(folder)))
+        if pending_frames >= shard_frames:
+            flush()
 
-        bar = tqdm(total=len(tasks), unit="file", file=sys.stderr, desc="dataset")
-    pool = process_pool(jobs) if jobs > 1 and len(tasks) > 1 else None
-    try:
-        results = pool.imap(_process, tasks) if pool else map(_process, tasks)
-        for task, outcome in results:
-            if bar is not None:
-                bar.update(1)
-            if isinstance(outcome, SampleChopError):
-                skip(outcome)
-                continue
-            duration, labels, outputs, messages = outcome
-            for message in messages:
-                report.warnings.append(message)
-                log(f"warning: {message}")
-            for shift, feats, targets in outputs:
-                entry = FileEntry(
-                    source=str(task.path), sha256=task.sha256, labels_sha256=task.labels_sha256,
-                    shard="", offset=0,
-                    frames=int(feats.shape[0]), labels=[round(float(t), 6) for t in labels],
-                    positives=int(targets.sum()), split=task.split, duration=round(duration, 6),
-                    augmentation={"pitch_shift": shift} if shift else None,
-                )
-                pending.append((entry, feats, targets))
-                pending_frames += feats.shape[0]
-                report.frames += feats.shape[0]
-            report.built += 1
-            if pending_frames >= shard_frames:
-                flush()
-        flush()
-    finally:
-        if pool is not None:
-            pool.terminate()
-            pool.join()
-        if bar is not None:
-            bar.close()
+    parts = folder / PARTS_FOLDER
+    if scheduler is None:
+        unit, work = _process, tasks
+    else:
+        parts.mkdir(exist_ok=True)
+        unit, work = _process_to_part, [_PartTask(task, str(parts / part_name(task))) for task in tasks]
+    # Results come back as they finish; frames go into the shards in task order, as in
+    # a build in one process, so that the shards do not depend on who built them.
+    waiting: dict[int, Any] = {}
+    added = 0
+    with run_units(unit, work, jobs=jobs, scheduler=scheduler, retries=retries, progress=progress,
+                   desc="dataset", log=log) as finished:
+        for number, record in finished:
+            waiting[number] = record if isinstance(record, TaskFailure) else record[1]
+            while added in waiting:
+                add(tasks[added], waiting.pop(added))
+                added += 1
+    flush()
+    if parts.is_dir():
+        shutil.rmtree(parts, ignore_errors=True)  # every part is in a shard now
     if not entries and len(errors) == 1:
         raise errors[0]  # one source, unusable: its own error and exit code, as chop gives
     if not entries:
