@@ -165,8 +165,11 @@ def test_a_worker_killed_mid_batch_loses_no_file(tmp_path, crate, cluster, capsy
     code, _, err = _chop([crate, "-n", 4, "-o", out, "--scheduler", cluster.scheduler_address,
                           "--summary", tmp_path / "summary.csv"], capsys)
     killer.join()
-    with Client(cluster.scheduler_address) as client:
-        assert set(client.run(os.getpid).values()) != set(pids.values())  # a worker was killed and replaced
+    with Client(cluster.scheduler_address) as client:  # a worker was killed and is replaced
+        deadline = time.monotonic() + 30
+        while set(client.run(os.getpid).values()) == set(pids.values()) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the nanny may not have seen its worker die yet
+        assert set(client.run(os.getpid).values()) != set(pids.values())
     rows = _rows(tmp_path / "summary.csv")
     assert code == 0, err
     # "done": a kit the dead worker had published before it could say so, found by the retry
