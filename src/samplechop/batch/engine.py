@@ -194,8 +194,22 @@ def _in_pool(unit: Callable[[Any], Any], tasks: Sequence[Any], *, jobs: int, pro
         executor.shutdown(wait=False)
 
 
+class _NoBar:
+    """What :func:`progress_bar` gives when no bar is shown: tqdm is not imported for
+    nothing (its import takes 13 ms of the 0.5 s the command takes to chop one file)."""
+
+    def update(self, n: int = 1) -> None:
+        """Count ``n`` more files done (nothing to show)."""
+
+    def close(self) -> None:
+        """End the bar (nothing to close)."""
+
+
 def progress_bar(total: int, *, progress: bool, desc: str):
-    """A tqdm bar on stderr (disabled unless ``progress``)."""
+    """A tqdm bar on stderr, or an object with its ``update`` and ``close`` that shows
+    nothing unless ``progress``."""
+    if not progress:
+        return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="file", desc=desc, file=sys.stderr, disable=not progress)
+    return tqdm(total=total, unit="file", desc=desc, file=sys.stderr)
