@@ -201,9 +201,9 @@ class ScoreJob:
 def score_job(job: ScoreJob) -> FileScore | SampleChopError:
     """The unit of work of ``evaluate`` on a pool or on Dask: one file's scores, or its error."""
     from .batch.models import process_model
-    from .batch.threads import hold_blas_to_one_thread
+    from .blas import hold_to_one_thread
 
-    hold_blas_to_one_thread()
+    hold_to_one_thread()
     try:
         return score_file(job.item, model=process_model(job.model),
                           seed_model=process_model(job.seed_model) if job.seed_model is not None else None,

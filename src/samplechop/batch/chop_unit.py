@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from ..blas import hold_to_one_thread
 from ..chop import ChopSettings, analyse, select_chops
 from ..commands.chop_text import damage_warning, format_table, kit_document, written_line
 from ..console import display_path, printable
@@ -25,7 +26,6 @@ from ..exceptions import AudioError, SampleChopError
 from ..export.writer import check_output, output_dir_for, write_kit
 from ..io.inputs import KIT_MANIFEST_SUFFIX
 from .models import process_model
-from .threads import hold_blas_to_one_thread
 
 __all__ = ["ChopJob", "ChopOutcome", "chop_file", "done_outcome", "complete_kit_chops",
            "CHOPPED", "DONE", "FAILED"]
@@ -152,7 +152,7 @@ def chop_file(job: ChopJob) -> ChopOutcome:
     -------
     ChopOutcome
     """
-    hold_blas_to_one_thread()  # the same scores wherever it runs, and no spinning threads (see .threads)
+    hold_to_one_thread()  # the same scores wherever it runs, and no spinning threads (see ..blas)
     path = Path(job.source)
     folder = output_dir_for(path, job.out_dir)
     try:

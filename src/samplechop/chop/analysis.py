@@ -16,6 +16,7 @@ from typing import Optional
 
 import numpy as np
 
+from ..blas import hold_to_one_thread
 from ..constants import MIN_FRAMES, N_FFT
 from ..exceptions import AudioError
 from ..io import audio
@@ -133,6 +134,7 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
         When the file cannot be read, is silent, or is shorter than :data:`MIN_FRAMES`
         analysis frames.
     """
+    hold_to_one_thread()  # the same scores wherever it runs, and no spinning threads (see ..blas)
     model = model or load_model()
     config = model.features
     sr = int(config["sr"])

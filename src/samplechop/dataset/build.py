@@ -31,7 +31,7 @@ import numpy as np
 
 from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
 from ..batch.summary import SummaryRow
-from ..batch.threads import hold_blas_to_one_thread
+from ..blas import hold_to_one_thread
 from ..chop import SILENCE_PEAK
 from ..exceptions import AnnotationError, AudioError, DatasetError, ParameterError, SampleChopError
 from ..io import audio
@@ -97,10 +97,10 @@ class _Task:
 def _process(task: _Task) -> tuple[_Task, Any]:
     """Worker: features and targets of one file (and its re-pitched copies).
 
-    numpy's BLAS runs on one thread (:mod:`samplechop.batch.threads`), so that a data
+    numpy's BLAS runs on one thread (:mod:`samplechop.blas`), so that a data
     set does not depend on where it was built.
     """
-    hold_blas_to_one_thread()
+    hold_to_one_thread()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
