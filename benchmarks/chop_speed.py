@@ -163,6 +163,7 @@ def main() -> None:
         source = work / "three_minutes.wav"
         make_source(source, 3.0)
         duration = sf.info(source).duration
+        os.sync()  # the source's pages written back now, not while the runs are timed
 
         counter = iter(range(10**6))
         executable = str(Path(sys.executable).with_name("samplechop"))
@@ -173,6 +174,7 @@ def main() -> None:
                 return timed_command([executable, "chop", str(source), "-n", "16", "-o", str(out)])
             finally:
                 shutil.rmtree(out)  # not left for the page cache to write back during the next runs
+                os.sync()
 
         def aubio_command():
             out = work / f"aubio{next(counter)}"
@@ -181,6 +183,7 @@ def main() -> None:
                 return timed_command(["aubiocut", "-c", "-i", str(source), "-o", str(out)])
             finally:
                 shutil.rmtree(out)
+                os.sync()
 
         # The library call first: after the commands have written and removed 30 kits,
         # writing into the page cache was up to 3x slower on this machine for a while.
@@ -197,6 +200,7 @@ def main() -> None:
             write_outputs(select_chops(analyse(source, model=model), settings), out)
             seconds = time.perf_counter() - start
             shutil.rmtree(out)
+            os.sync()
             return seconds
 
         library_call()  # warm-up: imports and caches
