@@ -68,6 +68,16 @@ def test_spectra_equal_those_of_each_window_alone_up_to_the_file_edges():
         np.testing.assert_array_equal(spectra[row], _spectrum_of_one_window(spectrogram, time))
 
 
+def test_many_times_equal_each_time_alone():
+    y = np.random.default_rng(6).standard_normal(constants.HOP_LENGTH * 900).astype(np.float32)
+    spectrogram = features.log_spectrogram(y)
+    times = np.random.default_rng(7).uniform(0, spectrogram.shape[0] / RATE, 3 * harmonic._TIMES_PER_BLOCK + 5)
+    together = harmonic.harmonic_spectra(spectrogram, times, frame_rate=RATE)
+    alone = np.vstack([harmonic.harmonic_spectra(spectrogram, times[i: i + 1], frame_rate=RATE)
+                       for i in range(times.size)])
+    np.testing.assert_array_equal(together, alone)
+
+
 def test_silence_gives_zero_rows_and_even_kernels_are_refused():
     silent = np.zeros((100, 84), dtype=np.float32)
     assert not harmonic.harmonic_spectra(silent, np.array([0.5, 1.0]), frame_rate=RATE).any()

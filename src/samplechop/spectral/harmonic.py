@@ -42,7 +42,8 @@ def median_filter(values: np.ndarray, size: int, *, axis: int) -> np.ndarray:
 
     Equal to ``scipy.ndimage.median_filter(values, size=...)`` with ``mode="reflect"``
     and a size of 1 along every other axis (a median of an odd count is one of the
-    values, so the two agree exactly).
+    values, so the two agree exactly), wherever ``size // 2`` is at most the length of
+    ``axis``: scipy extends a shorter axis otherwise.
 
     Parameters
     ----------
@@ -102,7 +103,7 @@ def harmonic_spectra(
         (an all-zero row for silence).
     """
     total, n_bins = log_spectrogram.shape
-    reach = _odd_size(kernel_frames, "kernel_frames") // 2
+    _odd_size(kernel_frames, "kernel_frames")
     _odd_size(kernel_bins, "kernel_bins")
     span = max(1, int(round(window * frame_rate)))
     times = np.asarray(times, dtype=np.float64)
@@ -111,6 +112,26 @@ def harmonic_spectra(
         return out
     firsts = np.clip(np.rint(times * frame_rate).astype(np.int64), 0, total - 1)
     lasts = np.minimum(total, firsts + span)
+    # In blocks of times, so that memory stays bounded however many times are asked for
+    # (each frame's medians are its own: the blocks change no value).
+    for start in range(0, times.size, _TIMES_PER_BLOCK):
+        block = slice(start, start + _TIMES_PER_BLOCK)
+        out[block] = _block_spectra(log_spectrogram, firsts[block], lasts[block], kernel_frames=kernel_frames,
+                                    kernel_bins=kernel_bins, power=power)
+    return out
+
+
+#: Times whose spectra are computed together: 64 x 22 frames x 17 x 84 float32 is about
+#: 8 MB for the time medians.
+_TIMES_PER_BLOCK = 64
+
+
+def _block_spectra(log_spectrogram: np.ndarray, firsts: np.ndarray, lasts: np.ndarray, *, kernel_frames: int,
+                   kernel_bins: int, power: float) -> np.ndarray:
+    """:func:`harmonic_spectra` of the times whose frames are ``[firsts, lasts)``."""
+    total, n_bins = log_spectrogram.shape
+    reach = kernel_frames // 2
+    out = np.zeros((firsts.size, n_bins), dtype=np.float32)
     rows = np.unique(np.concatenate([np.arange(first, last) for first, last in zip(firsts, lasts)]))
     neighbours = mirrored_index(rows[:, None] + np.arange(-reach, reach + 1), total)
     frames = np.unique(neighbours)
