@@ -1,3 +1,5 @@
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -100,3 +102,22 @@ def test_features_on_threads_equal_those_on_one():
         for expected, found in zip(alone, on_threads):
             np.testing.assert_array_equal(found, expected)
     assert not np.array_equal(alone[0], alone[1])  # the low bands differ: both were computed
+
+
+def test_an_error_in_one_chunk_stops_the_others(monkeypatch):
+    real = features.stft_magnitude
+    computed = []
+
+    def failing_first(y, **kwargs):
+        if kwargs.get("start_frame") == 0 and kwargs.get("n_fft") == constants.N_FFT:
+            raise MemoryError("no memory for this chunk")
+        computed.append(kwargs.get("start_frame"))
+        return real(y, **kwargs)
+
+    monkeypatch.setattr(features, "stft_magnitude", failing_first)
+    y = np.zeros(constants.HOP_LENGTH * features._CHUNK_FRAMES * 40, dtype=np.float32)
+    pool = ThreadPoolExecutor(2)
+    with pytest.raises(MemoryError):
+        features.log_spectrogram(y, pool=pool)
+    pool.shutdown(wait=True)  # as features_and_one_fft's pool does on the way out
+    assert len(computed) < 20  # the 39 other chunks were cancelled, not computed

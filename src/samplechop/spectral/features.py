@@ -18,7 +18,7 @@ Two feature kinds, named in every model's configuration:
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, Mapping, Optional
 
@@ -197,9 +197,20 @@ def _filtered_log_magnitudes(
         for start in starts:
             chunk(start)
     else:
-        for done in [pool.submit(chunk, start) for start in starts]:
-            done.result()
+        _wait_all([pool.submit(chunk, start) for start in starts])
     return out
+
+
+def _wait_all(futures: list[Future]) -> None:
+    """Wait for every future; on an error or a stop signal, cancel those not started, so
+    that the pool's shutdown waits for the running ones only."""
+    try:
+        for future in futures:
+            future.result()
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
 
 
 def _low_band_factor(sr: float, hop_length: int, n_fft_low: int, fmin: float, low_bins: int,
@@ -329,8 +340,9 @@ def features_and_one_fft(
     config : mapping
         A ``logspec`` feature configuration.
     threads : int
-        Threads to compute on: the low bands' STFT beside the short one, and chunks of
-        frames of each on the threads free. The result is the same for any number.
+        Threads to compute on: the low bands (resampled, and their STFT) on one of
+        them, beside the short STFT's chunks of frames on the others. The result is the
+        same for any number.
 
     Returns
     -------
@@ -356,7 +368,12 @@ def _features_and_one_fft(
     low_settings |= {"n_fft_low": int(config.get("n_fft_low") or 0), "low_bins": low_bins}
     # the low bands are resampled and transformed while the short STFT's chunks run
     low = pool.submit(low_band_spectrogram, y, **low_settings) if low_bins and pool is not None else None
-    one_fft = log_spectrogram(y, **settings, pool=pool)
+    try:
+        one_fft = log_spectrogram(y, **settings, pool=pool)
+    except BaseException:
+        if low is not None:
+            low.cancel()
+        raise
     if not low_bins:
         return one_fft, one_fft
     features = one_fft.copy()
