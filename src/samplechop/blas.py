@@ -14,37 +14,59 @@ Two reasons, both measured (docs/benchmarks.md):
 
 The limit is set for the whole process, once, not around each call: a context that
 restores the old limit would race with a second thread (a Dask worker's, the web
-app's). The command line asks for it through the environment before numpy is
-imported (:func:`before_numpy`), which starts no thread and imports nothing;
-elsewhere threadpoolctl sets it on the first analysis (:func:`hold_to_one_thread`).
+app's). A program that uses samplechop as a library therefore runs its own numpy
+BLAS work on one thread too, from its first analysis on. The command line asks for
+it through ``OPENBLAS_NUM_THREADS`` before numpy is imported (:func:`before_numpy`),
+which starts no thread and imports nothing; where that does not apply (numpy built
+on another BLAS, or imported before), threadpoolctl sets it on the first analysis
+(:func:`hold_to_one_thread`).
 """
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
 
 __all__ = ["before_numpy", "hold_to_one_thread"]
 
 _HELD = False
+_ASKED_BEFORE_NUMPY = False
+_LOCK = threading.Lock()
 
 
 def before_numpy() -> None:
-    """Ask OpenBLAS for one thread through the environment, for a program whose
-    numpy is not imported yet (the command line); without effect once it is."""
-    global _HELD
+    """Ask OpenBLAS for one thread through the environment (of this process and the
+    processes it starts), for a program whose numpy is not imported yet (the command
+    line); nothing once numpy is imported."""
+    global _ASKED_BEFORE_NUMPY
     if "numpy" in sys.modules:
         return
     os.environ["OPENBLAS_NUM_THREADS"] = "1"
-    _HELD = True
+    _ASKED_BEFORE_NUMPY = True
+
+
+def _environment_took() -> bool:
+    """Whether numpy started on one thread because :func:`before_numpy` asked: it did if
+    numpy's BLAS is OpenBLAS (read from numpy's build configuration, no import)."""
+    if not _ASKED_BEFORE_NUMPY or os.environ.get("OPENBLAS_NUM_THREADS") != "1":
+        return False
+    import numpy
+
+    blas = getattr(numpy, "__config__", None)
+    config = getattr(blas, "CONFIG", {}) if blas is not None else {}
+    name = str(config.get("Build Dependencies", {}).get("blas", {}).get("name", ""))
+    return "openblas" in name.lower()
 
 
 def hold_to_one_thread() -> None:
     """Limit numpy's BLAS to one thread in this process, from now on (once per process)."""
     global _HELD
-    if _HELD:
-        return
-    from threadpoolctl import threadpool_limits
+    with _LOCK:
+        if _HELD:
+            return
+        if not _environment_took():
+            from threadpoolctl import threadpool_limits
 
-    threadpool_limits(limits=1, user_api="blas")
-    _HELD = True
+            threadpool_limits(limits=1, user_api="blas")
+        _HELD = True
