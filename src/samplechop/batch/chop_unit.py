@@ -63,6 +63,9 @@ class ChopJob:
         Return the file's JSON document (``--json``).
     progress : bool
         Show the analysis's own progress bar (only in the command's process).
+    feature_threads : int or None
+        Threads of the analysis's features (None: its default, for a file chopped
+        alone); 1 where several files are chopped at once, each on its own core.
     """
 
     source: str
@@ -76,6 +79,7 @@ class ChopJob:
     keep_complete: bool = False
     document: bool = False
     progress: bool = False
+    feature_threads: Optional[int] = None
 
 
 @dataclass
@@ -162,7 +166,8 @@ def chop_file(job: ChopJob) -> ChopOutcome:
                 return done_outcome(job.source, folder, done)
         if not job.dry_run:
             check_output(folder, overwrite=job.overwrite)
-        result = select_chops(analyse(path, model=process_model(job.model), progress=job.progress), job.settings)
+        result = select_chops(analyse(path, model=process_model(job.model), progress=job.progress,
+                                      threads=job.feature_threads), job.settings)
         if not result.chops:
             raise AudioError(f"{path}: no chop candidates found: {'; '.join(result.notes)}")
         kit = None

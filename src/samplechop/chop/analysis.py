@@ -33,8 +33,16 @@ SILENCE_PEAK = 10 ** (-90 / 20)
 #: Files at least this long (seconds) get a progress bar of their own.
 LONG_FILE = 60.0
 
+def _cores() -> int:
+    """Cores this process may run on (its affinity where the platform tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
 #: Threads that compute a file's features (the network's runtime has threads of its own).
-FEATURE_THREADS = min(2, os.cpu_count() or 1)
+FEATURE_THREADS = min(2, _cores())
 
 
 @dataclass
@@ -122,11 +130,16 @@ class Analysis:
                             hop_length=hop_length)
 
 
-def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progress: bool = False) -> Analysis:
+def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progress: bool = False,
+            threads: Optional[int] = None) -> Analysis:
     """Read a file and score every frame as a chop point.
 
     With ``progress``, a file longer than :data:`LONG_FILE` seconds shows a progress
-    bar (on stderr) while the network runs.
+    bar (on stderr) while the network runs. ``threads`` compute the features (default
+    :data:`FEATURE_THREADS`); the result is the same for any number.
+
+    The first analysis holds numpy's BLAS to one thread for the rest of the process
+    (:mod:`samplechop.blas`): the same scores wherever a file is analysed.
 
     Raises
     ------
@@ -152,7 +165,7 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
     one_fft = None
     if config["kind"] == "logspec" and config.get("low_bins"):
         # one short STFT serves the network's features and the attacks (see semitone_spectrogram)
-        features, one_fft = features_and_one_fft(y, config, threads=FEATURE_THREADS)
+        features, one_fft = features_and_one_fft(y, config, threads=threads or FEATURE_THREADS)
     else:
         features = compute_features(y, config)
     if progress and info.duration >= LONG_FILE:

@@ -122,7 +122,8 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
         if in_process:
             keep_model(args.model, model)
         del model
-    tasks, settled = _jobs(files, args, settings, formats, start_note, out_dir, progress=progress and in_process)
+    tasks, settled = _jobs(files, args, settings, formats, start_note, out_dir, progress=progress and in_process,
+                           feature_threads=None if in_process else 1)
     outcomes: list[Optional[ChopOutcome]] = [None] * len(files)
     for index, outcome in settled.items():
         outcomes[index] = outcome
@@ -177,6 +178,7 @@ def _jobs(
     out_dir: Path,
     *,
     progress: bool,
+    feature_threads: Optional[int] = None,
 ) -> tuple[list[ChopJob], dict[int, ChopOutcome]]:
     """One job per file, and the outcomes of the files settled before any work.
 
@@ -210,6 +212,7 @@ def _jobs(
         tasks.append(ChopJob(
             str(path), str(out_dir), settings, tuple(formats), start_note, model=args.model, dry_run=args.dry_run,
             overwrite=args.overwrite, keep_complete=writes, document=args.json, progress=progress,
+            feature_threads=feature_threads,
         ))
     return tasks, settled
 
