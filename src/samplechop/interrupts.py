@@ -5,7 +5,8 @@ program is (:class:`KeyboardInterrupt` for Ctrl-C, its subclass :class:`StopSign
 for the others), and every output being built is removed as it unwinds.
 
 One place must not be interrupted that way: a Python callback that C code calls
-(libsndfile encoding a WAV into memory calls back to write each block). An exception
+(libsndfile writing a WAV through a Python file object calls back to write each
+block). An exception
 raised there is printed and dropped by cffi, and the run goes on. Such calls are
 wrapped in :func:`deferred`: a signal that arrives inside is raised when it ends.
 """
