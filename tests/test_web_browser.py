@@ -338,8 +338,8 @@ def test_learn_my_taste_from_saved_samples_and_chop_with_the_new_model(browser, 
         wait(lambda: body.get_attribute("data-learn"), message="the learning job")
         seen = set()
         deadline = time.monotonic() + 120
-        while body.get_attribute("data-learn") != "done":
-            assert body.get_attribute("data-learn") == "running", find("learn-result").text
+        while (state := body.get_attribute("data-learn")) != "done":  # read once: it may change between reads
+            assert state == "running", find("learn-result").text
             seen.add(float(find("learn-progress").get_attribute("data-fraction") or 0))
             assert time.monotonic() < deadline, seen
             time.sleep(0.05)
