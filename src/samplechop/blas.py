@@ -1,6 +1,6 @@
 """numpy's BLAS on one thread wherever samplechop computes.
 
-Two reasons, both measured (docs/benchmarks.md):
+Two reasons, both measured (docs/benchmarks.md, "Batches"; docs/experiments.md):
 
 * the features' matrix product sums in an order that depends on the number of
   BLAS threads, so a chop's score (in its sixth decimal) and a data set's feature

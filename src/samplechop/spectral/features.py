@@ -66,7 +66,7 @@ SEED_FEATURES: dict[str, Any] = {
 #: Frames transformed per chunk: bounds memory on long files, and a chunk of 1024
 #: frames (8 MB of windowed samples) computes in 0.058 s per 3-minute file, where
 #: chunks of 4096 took 0.087 s: the smaller chunk stays in the CPU's caches between the
-#: window, the FFT and the filterbank (docs/benchmarks.md).
+#: window, the FFT and the filterbank (docs/experiments.md).
 _CHUNK_FRAMES = 1024
 
 
