@@ -25,7 +25,7 @@ from ..spectral.features import compute_features, features_and_one_fft, log_spec
 from ..spectral.levels import opens_inside_sound
 from ..spectral.onsets import first_attack, padded_frames
 
-__all__ = ["Analysis", "analyse", "SILENCE_PEAK", "LONG_FILE"]
+__all__ = ["Analysis", "analyse", "available_cores", "SILENCE_PEAK", "LONG_FILE", "FEATURE_THREADS"]
 
 #: A file whose analysis signal never exceeds this peak (about -90 dBFS) is silent.
 SILENCE_PEAK = 10 ** (-90 / 20)
@@ -33,16 +33,17 @@ SILENCE_PEAK = 10 ** (-90 / 20)
 #: Files at least this long (seconds) get a progress bar of their own.
 LONG_FILE = 60.0
 
-def _cores() -> int:
-    """Cores this process may run on (its affinity where the platform tells it)."""
+def available_cores() -> int:
+    """Cores this process may run on: its affinity where the platform tells it (Linux),
+    else the machine's."""
     try:
-        return len(os.sched_getaffinity(0))
+        return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+        return max(1, os.cpu_count() or 1)
 
 
 #: Threads that compute a file's features (the network's runtime has threads of its own).
-FEATURE_THREADS = min(2, _cores())
+FEATURE_THREADS = min(2, available_cores())
 
 
 @dataclass

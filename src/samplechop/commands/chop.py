@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -14,6 +13,7 @@ from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
 from ..batch.models import keep_model
 from ..batch.summary import SummaryRow, check_summary_path, write_summary
 from ..chop import ChopSettings
+from ..chop.analysis import available_cores
 from ..console import printable
 from ..exceptions import OutputError, ParameterError, SampleChopError
 from ..export import output_dir_for
@@ -76,10 +76,7 @@ def _check_output_folder(out_dir: Path) -> None:
 
 def default_jobs() -> int:
     """The cores this process may run on: the default of ``--jobs``."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return available_cores()
 
 
 def _problem_input(error: SampleChopError) -> str:
