@@ -75,7 +75,6 @@ _UNKNOWN_LENGTH_BLOCK_FRAMES = 1 << 12
 _UNCOMPRESSED = ("WAV", "WAVEX", "AIFF", "RF64", "W64", "CAF", "AU", "RAW")
 
 
-
 @dataclass(frozen=True)
 class AudioInfo:
     """What a file holds, read from its header.

@@ -21,6 +21,11 @@ from ..exceptions import ParameterError
 __all__ = ["mirrored_index", "median_filter", "harmonic_spectra"]
 
 
+#: Times whose spectra are computed together: 64 x 22 frames x 17 x 84 float32 is about
+#: 8 MB for the time medians.
+_TIMES_PER_BLOCK = 64
+
+
 def mirrored_index(index: np.ndarray, length: int) -> np.ndarray:
     """Map indices of any size onto ``[0, length)`` by mirroring at the edges.
 
@@ -119,11 +124,6 @@ def harmonic_spectra(
         out[block] = _block_spectra(log_spectrogram, firsts[block], lasts[block], kernel_frames=kernel_frames,
                                     kernel_bins=kernel_bins, power=power)
     return out
-
-
-#: Times whose spectra are computed together: 64 x 22 frames x 17 x 84 float32 is about
-#: 8 MB for the time medians.
-_TIMES_PER_BLOCK = 64
 
 
 def _block_spectra(log_spectrogram: np.ndarray, firsts: np.ndarray, lasts: np.ndarray, *, kernel_frames: int,
