@@ -228,3 +228,86 @@ def test_training_that_diverges_stops_with_one_line(click_data, tmp_path, capsys
     err = capsys.readouterr().err
     assert code == 4 and "training diverged at step" in err.strip().splitlines()[-1], err
     assert not model.exists()  # no model of NaN weights
+
+
+@pytest.fixture
+def other_click_data(tmp_path):
+    """A second data set: six other click files, none held out."""
+    from conftest import click_track, random_click_times, write_labelled
+
+    rng = np.random.default_rng(99)
+    folder = tmp_path / "other_clicks"
+    for index in range(6):
+        times = random_click_times(rng, 6.0, 6)
+        write_labelled(folder, f"other{index:02d}", click_track(times, seed=100 + index), times)
+    out = tmp_path / "other_data"
+    build_dataset([folder], out, features=DEFAULT_FEATURES, valid_share=0.0, jobs=1, log=lambda m: None)
+    return out
+
+
+@pytest.mark.parametrize("share", [0.25, 0.6])
+def test_a_mixed_data_set_gets_its_share_of_the_excerpts(click_data, other_click_data, share):
+    from samplechop.dataset.store import open_dataset
+    from samplechop.training.train import _ExcerptSampler
+
+    main_set, other = open_dataset(click_data), open_dataset(other_click_data)
+    size = main_set.feature_size
+    sampler = _ExcerptSampler(main_set, frames=40, batch_size=4, pitch_shift=0, eq_db=0.0, mean=np.zeros(size),
+                              std=np.ones(size), rng=np.random.default_rng(0), start_share=1.0,
+                              mixed=[(other, share)])
+    firsts = {name: [np.asarray(dataset.arrays(entry)[0][0], dtype=np.float32) for entry in dataset.split("train")]
+              for name, dataset in (("main", main_set), ("other", other))}
+    counts = {"main": 0, "other": 0}
+    for _ in range(150):
+        x, _, _ = sampler.batch()
+        for row in x[:, 0].numpy():
+            (name,) = [name for name, frames in firsts.items() if any(np.array_equal(row, f) for f in frames)]
+            counts[name] += 1
+    assert abs(counts["other"] / 600 - share) <= 0.06
+
+
+def test_training_with_a_mix_records_it_and_resumes(tmp_path, click_data, other_click_data):
+    checkpoint = tmp_path / "mixed.ckpt"
+    settings = dict(batch_size=2, excerpt=2.0, eval_every=2, patience=10, seed=3, checkpoint=str(checkpoint),
+                    mix=((str(other_click_data), 0.3),))
+    train_model(click_data, tmp_path / "mixed.npz", TrainSettings(steps=4, **settings), log=lambda m: None)
+    messages = []
+    report = train_model(click_data, tmp_path / "mixed.npz", TrainSettings(steps=4, **settings),
+                         log=messages.append)
+    assert report.steps == 4 and any("resumed" in m for m in messages)
+    training = load_model(tmp_path / "mixed.npz").training
+    assert training["settings"]["mix"] == [[str(other_click_data.resolve()), 0.3]]
+    assert training["mixed"][0]["share"] == 0.3 and training["mixed"][0]["counts"]["train"]["files"] == 6
+    # another mix is another run: its checkpoint is not taken for this one
+    from samplechop.exceptions import ModelError
+
+    with pytest.raises(ModelError, match="another run"):
+        train_model(click_data, tmp_path / "mixed.npz",
+                    TrainSettings(steps=4, **dict(settings, mix=((str(other_click_data), 0.5),))),
+                    log=lambda m: None)
+
+
+def test_a_mix_of_other_features_is_refused(tmp_path, click_data, seed_data):
+    from samplechop.exceptions import DatasetError
+
+    with pytest.raises(DatasetError, match="other features"):
+        train_model(click_data, tmp_path / "m.npz",
+                    TrainSettings(steps=1, batch_size=2, excerpt=2.0, mix=((str(seed_data), 0.2),)),
+                    log=lambda m: None)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("data", "DATA:SHARE"), ("data:much", "DATA:SHARE"), (":0.2", "DATA:SHARE"),
+    ("data:1.5", "between 0 and 1"), ("data:nan", "between 0 and 1"),
+])
+def test_bad_mix_options_get_one_line(tmp_path, click_data, capsys, value, message):
+    code = main(["train", str(click_data), "-o", str(tmp_path / "m.npz"), "--mix", value])
+    err = capsys.readouterr().err
+    assert code != 0 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_mixed_shares_must_leave_room_for_the_data_set():
+    from samplechop.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="add up to 1"):
+        TrainSettings(mix=(("a", 0.6), ("b", 0.4))).validate()

@@ -176,6 +176,10 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--start-share", type=_number, default=0.0,
                         help="share of training excerpts that start at their file's first frame, where chop "
                              "sees every file start (default 0: every excerpt at a random frame)")
+    parser.add_argument("--mix", action="append", default=[], metavar="DATA:SHARE",
+                        help="also draw this share (0-1) of the training excerpts from another data set built "
+                             "with the same options, such as a few real recordings; may be repeated "
+                             "(validation stays on DATA's validation files)")
     parser.add_argument("--eval-every", type=int, default=250, help="steps between validations (default 250)")
     parser.add_argument("--patience", type=int, default=6,
                         help="validations without improvement before stopping (default 6)")

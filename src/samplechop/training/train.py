@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import numpy as np
 import torch
@@ -63,6 +63,7 @@ class TrainSettings:
     precision: str = "float32"
     start_share: float = 0.0
     keep: str = "best"
+    mix: tuple[tuple[str, float], ...] = ()
 
     def validate(self) -> "TrainSettings":
         if self.steps < 1:
@@ -81,6 +82,11 @@ class TrainSettings:
             raise ParameterError("--eval-every, --patience and --threads must be >= 1")
         if not 0.0 <= self.start_share <= 1.0:
             raise ParameterError(f"--start-share must be between 0 and 1, got {self.start_share}")
+        for data, share in self.mix:
+            if not (math.isfinite(share) and 0.0 < share < 1.0):
+                raise ParameterError(f"--mix {data}: the share must be between 0 and 1, got {share}")
+        if sum(share for _, share in self.mix) >= 1.0:
+            raise ParameterError("--mix: the shares add up to 1 or more, leaving no excerpts of the data set")
         if self.keep not in ("best", "last"):
             raise ParameterError(f"keep must be 'best' or 'last', got {self.keep!r}")
         if self.precision not in TRAINING_PRECISIONS:
@@ -129,24 +135,43 @@ def normalisation(dataset: Dataset, *, max_frames: int = 400_000, seed: int = 0)
     return sample.mean(axis=0), np.maximum(sample.std(axis=0), 1e-3)
 
 
-class _ExcerptSampler:
-    """Random excerpts (features, targets, mask) of the training files.
+class _Source:
+    """The training files of one data set, their draw weights and the data set's share."""
 
-    An excerpt starts at a random frame of its file, or, with probability
-    ``start_share``, at the file's first frame: there the network sees what ``chop``
-    sees at the start of every file (nothing before it, and the file's first attack
-    labelled by rule 4), which excerpts from a random frame almost never show it.
-    """
-
-    def __init__(self, dataset: Dataset, *, frames: int, batch_size: int, pitch_shift: int,
-                 eq_db: float, mean: np.ndarray, std: np.ndarray, rng: np.random.Generator,
-                 start_share: float = 0.0) -> None:
+    def __init__(self, dataset: Dataset, share: float) -> None:
         self.dataset = dataset
+        self.share = share
         self.entries = dataset.split("train")
         if not self.entries:
             raise DatasetError(f"{dataset.path}: has no training files")
         lengths = np.array([entry.frames for entry in self.entries], dtype=np.float64)
         self.weights = lengths / lengths.sum()
+
+    @property
+    def positive_rate(self) -> float:
+        """The share of positive frames among the training frames."""
+        return sum(entry.positives for entry in self.entries) / max(1, sum(entry.frames for entry in self.entries))
+
+
+class _ExcerptSampler:
+    """Random excerpts (features, targets, mask) of the training files.
+
+    Each excerpt first picks its data set: a data set mixed in (``mixed``) with its
+    share of the excerpts, the main one with the rest. Within a data set it picks a
+    file with a probability proportional to its length, and starts at a random
+    frame, or, with probability ``start_share``, at the file's first frame: there
+    the network sees what ``chop`` sees at the start of every file (nothing before
+    it, and the file's first attack labelled by rule 4), which excerpts from a
+    random frame almost never show it.
+    """
+
+    def __init__(self, dataset: Dataset, *, frames: int, batch_size: int, pitch_shift: int,
+                 eq_db: float, mean: np.ndarray, std: np.ndarray, rng: np.random.Generator,
+                 start_share: float = 0.0, mixed: Sequence[tuple[Dataset, float]] = ()) -> None:
+        self.sources = [_Source(dataset, 1.0 - sum(share for _, share in mixed))]
+        self.sources += [_Source(other, share) for other, share in mixed]
+        self.source_weights = np.array([source.share for source in self.sources])
+        self.dataset = dataset
         self.frames = frames
         self.batch_size = batch_size
         spectral = dataset.features["kind"] == "logspec"
@@ -156,20 +181,31 @@ class _ExcerptSampler:
         self.rng = rng
         self.start_share = start_share
 
+    def _draw(self) -> tuple[_Source, int]:
+        """A data set by share, and one of its training files by length."""
+        source = self.sources[int(self.rng.choice(len(self.sources), p=self.source_weights))]
+        return source, int(self.rng.choice(len(source.entries), p=source.weights))
+
     def batch(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         size = self.dataset.feature_size
         x = np.zeros((self.batch_size, self.frames, size), dtype=np.float32)
         y = np.zeros((self.batch_size, self.frames), dtype=np.float32)
         mask = np.zeros((self.batch_size, self.frames), dtype=np.float32)
-        choices = self.rng.choice(len(self.entries), size=self.batch_size, p=self.weights)
-        for row, choice in enumerate(choices):
-            features, targets = self.dataset.arrays(self.entries[choice])
+        if len(self.sources) == 1:  # the draws of the runs before data sets were mixed
+            source = self.sources[0]
+            draws = [(source, int(choice)) for choice in
+                     self.rng.choice(len(source.entries), size=self.batch_size, p=source.weights)]
+        else:
+            draws = [self._draw() for _ in range(self.batch_size)]
+        for row, (source, choice) in enumerate(draws):
+            entry = source.entries[choice]
+            features, targets = source.dataset.arrays(entry)
             length = features.shape[0]
             start = int(self.rng.integers(0, max(1, length - self.frames + 1)))
             if self.start_share and self.rng.random() < self.start_share:
                 start = 0
             stop = min(length, start + self.frames)
-            chunk = _finite(features[start:stop], self.dataset, self.entries[choice])
+            chunk = _finite(features[start:stop], source.dataset, entry)
             shift = int(self.rng.integers(-self.pitch_shift, self.pitch_shift + 1)) if self.pitch_shift else 0
             if shift:
                 chunk = _shift_bins(chunk, shift)
@@ -315,6 +351,11 @@ def train_model(
     if output.parent and not output.parent.exists():
         raise ParameterError(f"{output.parent}: output folder does not exist")
 
+    mixed = [(open_dataset(path), share) for path, share in settings.mix]
+    for other, _ in mixed:
+        if other.features != dataset.features:
+            raise DatasetError(f"{other.path}: built with other features than {dataset.path}; "
+                               f"rebuild it with the same 'dataset build' options to mix it in")
     init_model = load_model(settings.init) if settings.init else None
     if init_model is not None:
         if init_model.features != dataset.features:
@@ -338,10 +379,14 @@ def train_model(
     frames = max(8, int(round(settings.excerpt * dataset.frame_rate)))
     sampler = _ExcerptSampler(dataset, frames=frames, batch_size=settings.batch_size,
                               pitch_shift=settings.pitch_shift, eq_db=settings.eq_db, mean=mean, std=std,
-                              rng=rng, start_share=settings.start_share)
-    positives = sum(entry.positives for entry in train_entries)
-    negatives = sum(entry.frames for entry in train_entries) - positives
-    pos_weight = torch.tensor(math.sqrt(max(negatives, 1) / max(positives, 1)))
+                              rng=rng, start_share=settings.start_share, mixed=mixed)
+    if mixed:  # the positive share of the excerpts as the sampler mixes them
+        rate = sum(source.share * source.positive_rate for source in sampler.sources)
+        pos_weight = torch.tensor(math.sqrt((1.0 - rate) / rate) if rate > 0 else 1.0)
+    else:
+        positives = sum(entry.positives for entry in train_entries)
+        negatives = sum(entry.frames for entry in train_entries) - positives
+        pos_weight = torch.tensor(math.sqrt(max(negatives, 1) / max(positives, 1)))
     optimizer = torch.optim.AdamW(network.parameters(), lr=settings.lr, weight_decay=1e-4)
     warmup = min(200, settings.steps // 10 + 1)
 
@@ -354,7 +399,9 @@ def train_model(
     checkpoint = Path(settings.checkpoint) if settings.checkpoint else output.with_name(output.name + ".ckpt")
     run_config = {"data": str(Path(data).resolve()), "architecture": architecture,
                   "settings": {k: v for k, v in asdict(settings).items()
-                               if k not in ("checkpoint", "max_minutes", "threads")}}
+                               if k not in ("checkpoint", "max_minutes", "threads", "mix")}}
+    if mixed:  # absent without --mix, so that earlier checkpoints still resume
+        run_config["settings"]["mix"] = [[str(Path(path).resolve()), share] for path, share in settings.mix]
     step, best_score, best_step, best_threshold, stale = 0, -1.0, 0, 0.5, 0
     history: list[dict[str, float]] = []
     if checkpoint.exists():
@@ -386,7 +433,9 @@ def train_model(
                    params=export_params(network), input_mean=mean, input_std=std, threshold=threshold,
                    training={"data": str(dataset.path), "step": step, "valid_f": round(score, 4),
                              "settings": run_config["settings"],
-                             "counts": dataset.counts(), "init": settings.init})
+                             "counts": dataset.counts(), "init": settings.init,
+                             **({"mixed": [{"data": str(other.path), "share": share, "counts": other.counts()}
+                                           for other, share in mixed]} if mixed else {})})
 
     bar = None
     if progress:
