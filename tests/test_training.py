@@ -311,3 +311,11 @@ def test_mixed_shares_must_leave_room_for_the_data_set():
 
     with pytest.raises(ParameterError, match="add up to 1"):
         TrainSettings(mix=(("a", 0.6), ("b", 0.4))).validate()
+
+
+def test_keep_last_writes_the_last_steps_model(tmp_path, click_data):
+    model = tmp_path / "last.npz"
+    assert main(["train", str(click_data), "-o", str(model), "--steps", "6", "--batch-size", "2", "--excerpt", "2",
+                 "--eval-every", "2", "--patience", "1", "--keep", "last", "--progress", "off"]) == 0
+    training = load_model(model).training
+    assert training["step"] == 6 and training["settings"]["keep"] == "last"

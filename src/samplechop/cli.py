@@ -180,6 +180,9 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
                         help="also draw this share (0-1) of the training excerpts from another data set built "
                              "with the same options, such as a few real recordings; may be repeated "
                              "(validation stays on DATA's validation files)")
+    parser.add_argument("--keep", choices=("best", "last"), default="best",
+                        help="which model to write: the one of the best validation F (default), or the last "
+                             "step's, with no early stopping")
     parser.add_argument("--eval-every", type=int, default=250, help="steps between validations (default 250)")
     parser.add_argument("--patience", type=int, default=6,
                         help="validations without improvement before stopping (default 6)")

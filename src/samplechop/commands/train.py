@@ -44,7 +44,7 @@ def run_train(args: argparse.Namespace, *, progress: bool = False) -> int:
         excerpt=args.excerpt, lr=args.lr, pitch_shift=args.pitch_shift, eq_db=args.eq_db, eval_every=args.eval_every,
         patience=args.patience, seed=args.seed, threads=args.threads, checkpoint=args.checkpoint,
         max_minutes=args.max_minutes, precision=args.precision, start_share=args.start_share,
-        mix=parse_mix(args.mix),
+        mix=parse_mix(args.mix), keep=args.keep,
     )
     report = train_model(args.data, args.output, settings, progress=progress,
                          log=lambda message: print(message, file=sys.stderr))
