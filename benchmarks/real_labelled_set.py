@@ -3,6 +3,7 @@
 Run by hand:
 
     python benchmarks/real_labelled_set.py OUT_DIR --bach10 BACH10_GIT_DIR
+    python benchmarks/real_labelled_set.py OUT_DIR --jamendo JAMENDOLYRICS_GIT_DIR
 
 ``BACH10_GIT_DIR`` is a snapshot of the Bach10 data set (Duan & Pardo: ten
 four-part Bach chorales played by violin, clarinet, saxophone and bassoon, each
@@ -22,6 +23,20 @@ files beside it:
   2 and 3 find no rest in these legato scores; rule 4 adds the first note.
 - ``<stem>.changes.txt``: the harmonic changes alone (rule 1), which
   ``real_labelled.py`` measures recall of.
+
+``JAMENDOLYRICS_GIT_DIR`` is a snapshot of JamendoLyrics (Stoller, Durand & Ewert,
+ICASSP 2019; the git directory of ``f90/jamendolyrics``): songs of Jamendo under
+Creative Commons licences (each song's own, in its ``JamendoLyrics.csv``: some are
+NonCommercial or NoDerivatives), with the start and end of every sung word annotated
+by hand. The snapshot holds the audio of 10 of its songs (28 minutes of pop, folk,
+rock and hip hop in French, Spanish and German; the others are larger than the
+snapshot keeps). Words say nothing of chords, so these recordings get no ``.txt``:
+
+- ``jamendo-<song>.wav``, decoded from the MP3;
+- ``<stem>.phrases.txt``: the vocal phrase starts of rule 2, the first word of the song
+  and every word that follows at least one beat of the voice's silence (the end of
+  the previous word; the beat from librosa's tempo estimate of the song), merged
+  within 100 ms as the convention says. ``real_labelled.py`` measures their recall.
 
 Offsets: Bach10's note times come from beats tapped by hand and interpolated
 between them, so they may lead or lag the sound. The script measures, over all
@@ -54,10 +69,11 @@ def git_show(git_dir: Path, path: str) -> bytes:
 
 
 def git_files(git_dir: Path) -> list[str]:
-    """Every path at HEAD of a bare git directory."""
-    out = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "--name-only", "HEAD"], check=True,
-                         capture_output=True, text=True).stdout
-    return out.split()
+    """Every path at HEAD of a bare git directory (NUL-separated, so that names outside
+    ASCII come unquoted)."""
+    out = subprocess.run(["git", f"--git-dir={git_dir}", "ls-tree", "-r", "-z", "--name-only", "HEAD"],
+                         check=True, capture_output=True).stdout
+    return [name.decode() for name in out.split(b"\0") if name]
 
 
 def bach10_labels(midi_bytes: bytes, table: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -126,23 +142,99 @@ def offsets_to_attacks(onsets: np.ndarray, attacks: np.ndarray) -> np.ndarray:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="folder to write the set to (outside the repository)")
-    parser.add_argument("--bach10", type=Path, required=True, help="git directory of a Bach10 snapshot")
+    parser.add_argument("--bach10", type=Path, default=None, help="git directory of a Bach10 snapshot")
+    parser.add_argument("--jamendo", type=Path, default=None, help="git directory of a JamendoLyrics snapshot")
     args = parser.parse_args()
+    if not (args.bach10 or args.jamendo):
+        parser.error("name a source: --bach10 and/or --jamendo")
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.bach10:
+        build_bach10(args.bach10, args.out)
+    if args.jamendo:
+        build_jamendo(args.jamendo, args.out)
+
+
+def report_offset(source: str, offsets: list[np.ndarray]) -> float:
+    """Print a source's median offset of annotations from detected attacks; return it."""
+    pooled = np.concatenate(offsets)
+    shift = float(np.median(pooled))
+    low, high = np.percentile(pooled, [25, 75])
+    print(f"source {source}: annotated onsets lie {1000 * shift:+.0f} ms from the detected attacks (median of "
+          f"{pooled.size}; quartiles {1000 * low:+.0f}, {1000 * high:+.0f} ms): every label moved by "
+          f"{-1000 * shift:+.0f} ms")
+    return shift
+
+
+def phrase_starts(starts: np.ndarray, ends: np.ndarray, beat: float) -> np.ndarray:
+    """The first word, and every word after at least ``beat`` seconds of the voice's
+    silence, merged within 100 ms (the convention's rule 2)."""
+    from samplechop.corpus.labels import merge_close
+
+    order = np.argsort(starts)
+    starts, ends = starts[order], ends[order]
+    sung_until = np.maximum.accumulate(ends)
+    after_rest = np.concatenate([[True], starts[1:] - sung_until[:-1] >= beat])
+    return merge_close(starts[after_rest])
+
+
+def build_jamendo(git_dir: Path, out: Path) -> None:
+    """Write the JamendoLyrics songs present in a snapshot, with their phrase starts."""
+    import csv
+
+    import librosa
     import soundfile as sf
 
     from criteria import detected_onsets
     from samplechop.io.annotations import write_labels
 
-    files = git_files(args.bach10)
+    built, all_offsets = [], []
+    for path in git_files(git_dir):
+        if not path.startswith("mp3/") or not path.endswith(".mp3"):
+            continue
+        name = path[len("mp3/"):-len(".mp3")]
+        try:
+            audio = git_show(git_dir, path)
+        except subprocess.CalledProcessError:
+            continue  # not kept by the snapshot
+        rows = list(csv.DictReader(io.StringIO(git_show(git_dir, f"annotations/words/{name}.csv").decode())))
+        starts = np.array([float(row["word_start"]) for row in rows])
+        ends = np.array([float(row["word_end"]) for row in rows])
+        y, sr = sf.read(io.BytesIO(audio), dtype="float32", always_2d=True)
+        mono = y.mean(axis=1)
+        tempo = float(np.atleast_1d(librosa.feature.tempo(y=mono, sr=sr))[0])
+        phrases = phrase_starts(starts, ends, 60.0 / tempo)
+        stem = "jamendo-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+        sf.write(out / f"{stem}.wav", y, sr, subtype="PCM_16")
+        offsets = offsets_to_attacks(phrases, detected_onsets(mono, sr))
+        all_offsets.append(offsets)
+        built.append((stem, phrases, y.shape[0] / sr))
+        print(f"{stem}: {y.shape[0] / sr:.1f} s, {starts.size} words, {phrases.size} phrase starts "
+              f"(beat {60 / tempo:.2f} s); phrase starts minus detected attacks: median "
+              f"{1000 * np.median(offsets):+.0f} ms ({offsets.size} within {1000 * OFFSET_REACH:.0f} ms)")
+    if not built:
+        raise SystemExit(f"{git_dir}: no JamendoLyrics audio in this snapshot")
+    shift = report_offset("jamendo", all_offsets)
+    for stem, phrases, duration in built:
+        write_labels(out / f"{stem}.phrases.txt", np.clip(phrases - shift, 0.0, duration))
+    print(f"{len(built)} recordings in {out}")
+
+
+def build_bach10(git_dir: Path, out: Path) -> None:
+    """Write the Bach10 pieces of a snapshot, with their chop points and harmonic changes."""
+    import soundfile as sf
+
+    from criteria import detected_onsets
+    from samplechop.io.annotations import write_labels
+
+    files = git_files(git_dir)
     pieces = sorted({path.split("/")[0] for path in files if path.endswith(".mid")})
-    args.out.mkdir(parents=True, exist_ok=True)
     built, all_offsets = [], []
     for piece in pieces:
-        table = np.loadtxt(io.StringIO(git_show(args.bach10, f"{piece}/{piece}.txt").decode()), ndmin=2)
-        labels, changes, onsets = bach10_labels(git_show(args.bach10, f"{piece}/{piece}.mid"), table)
+        table = np.loadtxt(io.StringIO(git_show(git_dir, f"{piece}/{piece}.txt").decode()), ndmin=2)
+        labels, changes, onsets = bach10_labels(git_show(git_dir, f"{piece}/{piece}.mid"), table)
         stem = f"bach10-{piece}"
-        wav = args.out / f"{stem}.wav"
-        wav.write_bytes(git_show(args.bach10, f"{piece}/{piece}.wav"))
+        wav = out / f"{stem}.wav"
+        wav.write_bytes(git_show(git_dir, f"{piece}/{piece}.wav"))
         y, sr = sf.read(wav, dtype="float32", always_2d=True)
         offsets = offsets_to_attacks(onsets, detected_onsets(y.mean(axis=1), sr))
         all_offsets.append(offsets)
@@ -150,17 +242,12 @@ def main() -> None:
         print(f"{stem}: {y.shape[0] / sr:.1f} s, {labels.size} chop points, {changes.size} harmonic changes; "
               f"onsets minus detected attacks: median {1000 * np.median(offsets):+.0f} ms "
               f"({offsets.size} of {onsets.size} onsets within {1000 * OFFSET_REACH:.0f} ms)")
-    pooled = np.concatenate(all_offsets)
-    shift = float(np.median(pooled))
-    low, high = np.percentile(pooled, [25, 75])
-    print(f"source bach10: annotated onsets lie {1000 * shift:+.0f} ms from the detected attacks (median of "
-          f"{pooled.size}; quartiles {1000 * low:+.0f}, {1000 * high:+.0f} ms): every label moved by "
-          f"{-1000 * shift:+.0f} ms")
+    shift = report_offset("bach10", all_offsets)
     for stem, labels, changes, duration in built:
         for suffix, times in ((".txt", labels), (".changes.txt", changes)):
             moved = np.clip(times - shift, 0.0, duration)
-            write_labels(args.out / f"{stem}{suffix}", moved)
-    print(f"{len(built)} recordings in {args.out}")
+            write_labels(out / f"{stem}{suffix}", moved)
+    print(f"{len(built)} recordings in {out}")
 
 
 if __name__ == "__main__":
