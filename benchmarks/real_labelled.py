@@ -2,10 +2,11 @@
 
 Run by hand, on a set that ``real_labelled_set.py`` built:
 
-    python benchmarks/real_labelled.py SET_DIR [--model PATH] [--json OUT.json]
+    python benchmarks/real_labelled.py SET_DIR [--files GLOB] [--model PATH] [--json OUT.json]
 
 For each recording (``<stem>.wav`` with ``<stem>.txt``, every chop point, and
-``<stem>.changes.txt``, the harmonic changes):
+``<stem>.changes.txt``, the harmonic changes; ``--files`` picks some of them, such as
+a fold held out of training):
 
 - **recall of the harmonic changes** within 50 ms with N = 1.5 x their count (a
   chopper may also take phrase starts), pooled over the set: changes found / changes;
@@ -13,6 +14,13 @@ For each recording (``<stem>.wav`` with ``<stem>.txt``, every chop point, and
   (as ``samplechop evaluate`` scores);
 - **placement**: of the model's chops within 100 ms of a chop point, the share within
   50 ms.
+
+A recording may have only some of the label files: a rendered corpus has no
+``.changes.txt`` (it gets F and placement: the rendered figures beside the real
+ones); a sung song of JamendoLyrics has ``<stem>.phrases.txt`` alone, its vocal phrase
+starts. They are a few of the song's chop points (its chords are not annotated), so
+their recall is measured with N = one chop per 2 s of audio, about a chord a bar
+(placement too is against them).
 
 Methods: the model through the whole chopping pipeline (``chop``'s settings with
 threshold 0, as ``evaluate`` uses, so that it gives N chops), librosa's onsets and
@@ -54,9 +62,28 @@ def method_times(method: str, analysis, n: int, rng: np.random.Generator) -> lis
     return [baseline_times(analysis.y, sr=analysis.sr, hop_length=hop_length, n=n)[method]]
 
 
+#: Label files whose recall is measured: suffix -> what they hold.
+PARTIAL_LABELS = {".changes.txt": "harmonic changes", ".phrases.txt": "vocal phrase starts"}
+
+#: Seconds of audio per chop when the recall of vocal phrase starts is measured: about a
+#: chord a bar, as many chops as the harmonic changes of a song would give.
+SECONDS_PER_CHOP = 2.0
+
+
+def chop_count(kind: str, times: np.ndarray, duration: float) -> int:
+    """N for the recall of a partial label file: 1.5x the harmonic changes (nearly every
+    chop point of a chorale is one), or one chop per :data:`SECONDS_PER_CHOP` for the
+    phrase starts, which are a few of a song's chop points."""
+    if kind == ".changes.txt":
+        return int(round(1.5 * times.size))
+    return int(round(duration / SECONDS_PER_CHOP))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("set", type=Path, help="folder built by real_labelled_set.py")
+    parser.add_argument("--files", action="append", default=None, metavar="GLOB",
+                        help="recordings of the set to score, as a glob of their names (repeatable; default *.wav)")
     parser.add_argument("--model", default=None, help="model file (default: the shipped one)")
     parser.add_argument("--json", type=Path, default=None, help="also write the per-file figures here")
     args = parser.parse_args()
@@ -70,48 +97,66 @@ def main() -> None:
     model = load_model(args.model)
     rng = np.random.default_rng(0)
     methods = ("model", "onsets", "beats", "random")
-    found = {m: 0 for m in methods}
+    found = {(kind, m): 0.0 for kind in PARTIAL_LABELS for m in methods}
+    totals = {kind: 0 for kind in PARTIAL_LABELS}
     f_scores: dict[str, list[float]] = {m: [] for m in methods}
-    near = within = changes_total = 0
+    near = within = 0
     rows = []
-    recordings = sorted(args.set.glob("*.wav"))
+    recordings = sorted({path for pattern in (args.files or ["*.wav"]) for path in args.set.glob(pattern)
+                         if path.suffix == ".wav"})
     if not recordings:
-        raise SystemExit(f"{args.set}: no .wav files")
+        raise SystemExit(f"{args.set}: no .wav files match")
     for path in recordings:
-        labels = read_labels(path.with_suffix(".txt"))
-        changes = read_labels(path.parent / f"{path.stem}.changes.txt")
         analysis = analyse(path, model=model)
-        n_changes, n_labels = int(round(1.5 * changes.size)), labels.size
-
-        row = {"file": path.name, "changes": int(changes.size), "labels": int(n_labels)}
-        for method in methods:
-            at_changes = method_times(method, analysis, n_changes, rng)
-            at_labels = method_times(method, analysis, n_labels, rng)
-            found_here = np.mean([hits(changes, t, EVAL_WINDOW) for t in at_changes])
-            f_here = float(np.mean([f_measure(labels, t)[0] for t in at_labels]))
-            if method == "model":
-                chops = at_labels[0]  # for placement below
-            found[method] += found_here
-            f_scores[method].append(f_here)
-            row[f"{method}_recall"] = round(float(found_here / max(changes.size, 1)), 4)
-            row[f"{method}_f"] = round(f_here, 4)
-        near += hits(labels, chops, 0.1)
-        within += hits(labels, chops, EVAL_WINDOW)
-        changes_total += changes.size
+        row: dict[str, object] = {"file": path.name}
+        placed = None  # (labels, the model's chops) for placement
+        for kind in PARTIAL_LABELS:
+            label_path = path.parent / f"{path.stem}{kind}"
+            if not label_path.is_file():
+                continue
+            times = read_labels(label_path)
+            totals[kind] += times.size
+            row[kind] = int(times.size)
+            for method in methods:
+                chops = method_times(method, analysis, chop_count(kind, times, analysis.info.duration), rng)
+                found_here = float(np.mean([hits(times, t, EVAL_WINDOW) for t in chops]))
+                found[kind, method] += found_here
+                row[f"{method}_recall{kind[:-4]}"] = round(found_here / max(times.size, 1), 4)
+                if method == "model" and placed is None:
+                    placed = (times, chops[0])
+        if path.with_suffix(".txt").is_file():
+            labels = read_labels(path.with_suffix(".txt"))
+            row["labels"] = int(labels.size)
+            for method in methods:
+                chops = method_times(method, analysis, labels.size, rng)
+                f_here = float(np.mean([f_measure(labels, t)[0] for t in chops]))
+                f_scores[method].append(f_here)
+                row[f"{method}_f"] = round(f_here, 4)
+                if method == "model":
+                    placed = (labels, chops[0])
+        if placed is not None:
+            near += hits(placed[0], placed[1], 0.1)
+            within += hits(placed[0], placed[1], EVAL_WINDOW)
         rows.append(row)
-        print(f"{path.name}: {changes.size} changes, {n_labels} chop points; recall at 1.5x: "
-              + ", ".join(f"{m} {row[f'{m}_recall']:.2f}" for m in methods)
-              + "; F at 1x: " + ", ".join(f"{m} {row[f'{m}_f']:.3f}" for m in methods))
-    print(f"\n{len(rows)} recordings, {changes_total} harmonic changes, {sum(r['labels'] for r in rows)} chop points")
-    print("| method | recall of harmonic changes, N = 1.5x | mean F, N = 1x |")
-    print("| --- | --- | --- |")
+        print(f"{path.name}: " + ", ".join(f"{key} {value}" for key, value in row.items() if key != "file"))
+
+    kinds = [kind for kind in PARTIAL_LABELS if totals[kind]]
+    recall = {kind: {m: found[kind, m] / totals[kind] for m in methods} for kind in kinds}
+    mean_f = {m: float(np.mean(f_scores[m])) for m in methods} if f_scores["model"] else None
+    print(f"\n{len(rows)} recordings: " + ", ".join(f"{totals[kind]} {PARTIAL_LABELS[kind]}" for kind in kinds)
+          + (f", {sum(int(r.get('labels', 0)) for r in rows)} chop points" if mean_f else ""))
+    n_rule = {".changes.txt": "N = 1.5x", ".phrases.txt": f"N = one per {SECONDS_PER_CHOP:g} s"}
+    columns = [f"recall of {PARTIAL_LABELS[kind]}, {n_rule[kind]}" for kind in kinds]
+    columns += ["mean F, N = 1x"] if mean_f else []
+    print("| method | " + " | ".join(columns) + " |")
+    print("| --- |" + " --- |" * len(columns))
     for method in methods:
-        print(f"| {method} | {found[method] / changes_total:.3f} | {np.mean(f_scores[method]):.3f} |")
-    print(f"placement: of the model's chops within 100 ms of a chop point, {within}/{near} = "
+        cells = [f"{recall[kind][method]:.3f}" for kind in kinds] + ([f"{mean_f[method]:.3f}"] if mean_f else [])
+        print(f"| {method} | " + " | ".join(cells) + " |")
+    print(f"placement: of the model's chops within 100 ms of a labelled point, {within}/{near} = "
           f"{within / max(near, 1):.1%} lie within 50 ms")
     if args.json:
-        args.json.write_text(json.dumps({"files": rows, "recall": {m: found[m] / changes_total for m in methods},
-                                         "mean_f": {m: float(np.mean(f_scores[m])) for m in methods},
+        args.json.write_text(json.dumps({"files": rows, "recall": recall, "mean_f": mean_f,
                                          "placement": [within, near]}, indent=1) + "\n")
 
 
