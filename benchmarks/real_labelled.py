@@ -4,7 +4,7 @@ Run by hand, on a set that ``real_labelled_set.py`` built:
 
     python benchmarks/real_labelled.py SET_DIR [--files GLOB] [--model PATH] [--json OUT.json]
 
-For each recording (``<stem>.wav`` with ``<stem>.txt``, every chop point, and
+For each recording (``<stem>.wav`` or another audio file, with ``<stem>.txt``, every chop point, and
 ``<stem>.changes.txt``, the harmonic changes; ``--files`` picks some of them, such as
 a fold held out of training):
 
@@ -83,13 +83,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("set", type=Path, help="folder built by real_labelled_set.py")
     parser.add_argument("--files", action="append", default=None, metavar="GLOB",
-                        help="recordings of the set to score, as a glob of their names (repeatable; default *.wav)")
+                        help="recordings of the set to score, as a glob of their names (repeatable; default: "
+                             "every audio file)")
     parser.add_argument("--model", default=None, help="model file (default: the shipped one)")
     parser.add_argument("--json", type=Path, default=None, help="also write the per-file figures here")
     args = parser.parse_args()
 
     from samplechop.chop import analyse
-    from samplechop.constants import EVAL_WINDOW
+    from samplechop.constants import AUDIO_SUFFIXES, EVAL_WINDOW
     from samplechop.io.annotations import read_labels
     from samplechop.model import load_model
     from samplechop.scoring import f_measure
@@ -102,10 +103,10 @@ def main() -> None:
     f_scores: dict[str, list[float]] = {m: [] for m in methods}
     near = within = 0
     rows = []
-    recordings = sorted({path for pattern in (args.files or ["*.wav"]) for path in args.set.glob(pattern)
-                         if path.suffix == ".wav"})
+    recordings = sorted({path for pattern in (args.files or ["*"]) for path in args.set.glob(pattern)
+                         if path.suffix.lower() in AUDIO_SUFFIXES})
     if not recordings:
-        raise SystemExit(f"{args.set}: no .wav files match")
+        raise SystemExit(f"{args.set}: no audio files match")
     for path in recordings:
         analysis = analyse(path, model=model)
         row: dict[str, object] = {"file": path.name}
