@@ -122,7 +122,7 @@ def main() -> None:
                 chops = method_times(method, analysis, chop_count(kind, times, analysis.info.duration), rng)
                 found_here = float(np.mean([hits(times, t, EVAL_WINDOW) for t in chops]))
                 found[kind, method] += found_here
-                row[f"{method}_recall{kind[:-4]}"] = round(found_here / max(times.size, 1), 4)
+                row[f"{method}_recall_{kind.split('.')[1]}"] = round(found_here / max(times.size, 1), 4)
                 if method == "model" and placed is None:
                     placed = (times, chops[0])
         if path.with_suffix(".txt").is_file():
