@@ -96,9 +96,9 @@ def interpolate_models(base: os.PathLike | str, tuned: os.PathLike | str, *, alp
 
 
 def main() -> None:  # pragma: no cover - a thin command line over interpolate_models
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("base")
-    parser.add_argument("tuned")
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    parser.add_argument("base", help="model file the other was tuned from (alpha 0)")
+    parser.add_argument("tuned", help="model file tuned from BASE (alpha 1)")
     parser.add_argument("--alpha", type=float, required=True, help="share of the tuned model's weights")
     parser.add_argument("--data", default=None, help="data set whose validation files set the threshold")
     parser.add_argument("-o", "--output", required=True)
