@@ -29,6 +29,7 @@ from ..exceptions import AudioError, OutputError
 from .containers import container_problems
 from .decoder_log import decoder_output
 from .fileio import atomic_path
+from .pcm_wav import write_pcm_wav
 
 __all__ = [
     "AudioInfo",
@@ -523,6 +524,11 @@ def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: st
     if data.dtype.kind == "f" and subtype.startswith("PCM"):
         data = np.clip(data, -1.0, 1.0)
     with atomic_path(path) as temporary:
+        try:  # integer PCM without libsndfile: the same bytes in a tenth of the time
+            if write_pcm_wav(temporary, data, sr=sr, subtype=subtype):
+                return
+        except OSError as error:
+            raise OutputError(f"{path}: cannot write ({error.strerror or error})") from None
         # Written through a file object (see _WavTarget): no fsync, so a just-written
         # chop may not survive a power cut; the atomic rename keeps outputs whole if
         # the run fails or is killed.
