@@ -15,6 +15,7 @@ chosen (see :mod:`samplechop.export.formats`) add ``<stem>.xpm``, ``<stem>.sfz``
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -26,7 +27,7 @@ from ..exceptions import OutputError
 from ..io.annotations import write_labels
 from ..io.fileio import atomic_write_bytes, atomic_write_text, discard_staging, publish_dir, staging_dir
 from .cue import MARKERS_SUFFIX, write_marker_wav
-from .describe import describe_result
+from .describe import describe_result, describe_result_source
 from .formats import DEFAULT_FORMATS, KEYED_FORMATS, PLOT_FORMATS, check_dependencies, parse_formats
 from .keys import DEFAULT_START_NOTE, chop_notes
 from .manifest import MANIFEST_SUFFIX, dumps, manifest
@@ -165,9 +166,16 @@ def write_kit(
     staged = staging_dir(final_dir)
     try:
         names = chop_names(stem, len(chops))
-        _, chop_levels = write_slices(info, chops, staged, names,
-                                      fade_in=result.settings.fade_in, fade_out=result.settings.fade_out)
-        description = describe_result(result, chop_levels=chop_levels)
+        # the source's tempo, key and chroma on a thread while the chops are written here
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="samplechop-describe") as pool:
+            source = pool.submit(describe_result_source, result)
+            try:
+                _, chop_levels = write_slices(info, chops, staged, names, fade_in=result.settings.fade_in,
+                                              fade_out=result.settings.fade_out)
+            except BaseException:
+                source.cancel()
+                raise
+            description = describe_result(result, chop_levels=chop_levels, source=source.result())
         notes = chop_notes(len(chops), start_note=start_note)
         keyed = sorted(KEYED_FORMATS.intersection(formats))
         if keyed and len(notes) < len(chops):
