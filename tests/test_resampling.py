@@ -83,3 +83,18 @@ def test_bad_samples_midway_stop_the_read_with_no_thread_left(tmp_path, monkeypa
     with pytest.raises(AudioError, match="NaN"):
         audio.load_analysis(path, sr=22050)
     assert not _resample_threads()
+
+
+@pytest.mark.parametrize("promised", [0, 10, 50_000, 52_000, 1_000_000])
+def test_more_or_fewer_samples_than_promised_give_the_same_signal(promised):
+    blocks = _blocks([20_000, 30_000, 1])
+    with PipelinedResampler(44100, 22050) as resampler:
+        for block in blocks:
+            resampler.push(block)
+        expected = resampler.finish()
+    with PipelinedResampler(44100, 22050, frames=promised) as resampler:
+        for block in blocks:
+            resampler.push(block)
+        y = resampler.finish()
+    np.testing.assert_array_equal(y, expected)
+    assert y.base is None or y.base.size < 2 * y.size + 64  # no large array kept behind it

@@ -365,7 +365,7 @@ def load_analysis(
         block_frames = _COMPRESSED_BLOCK_FRAMES
     block_frames = min(block_frames, max(_BLOCK_SAMPLES // info.channels, 1024))  # many channels
     # each block is resampled on a thread of its own while the next one is read
-    resampler = _Unresampled() if info.sr == sr else PipelinedResampler(info.sr, sr)
+    resampler = _Unresampled() if info.sr == sr else PipelinedResampler(info.sr, sr, frames=info.frames)
     with _decoder_notes(info) as decoder_notes, _open(info) as handle, resampler:
         while True:
             try:
