@@ -80,3 +80,40 @@ def test_a_stop_while_the_chops_are_written_leaves_nothing_and_no_thread(result,
     with pytest.raises(type(stop) if isinstance(stop, BaseException) else stop):
         writer.write_kit(result, tmp_path)
     assert list(tmp_path.iterdir()) == [] and not _describe_threads()
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_chops_written_on_threads_are_the_same_files(result, tmp_path, threads):
+    from samplechop.export.slices import chop_names, write_slices
+
+    names = chop_names("take", len(result.chops))
+    folders = {count: tmp_path / str(count) for count in (1, threads)}
+    outputs = {}
+    for count, folder in folders.items():
+        folder.mkdir(exist_ok=True)
+        outputs[count] = write_slices(result.info, result.chops, folder, names, fade_in=0.001, fade_out=0.005,
+                                      threads=count)
+    assert outputs[threads][1] == outputs[1][1]  # the levels, in chop order
+    assert [path.name for path in outputs[threads][0]] == names
+    for name in names:
+        assert (folders[threads] / name).read_bytes() == (folders[1] / name).read_bytes()
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("samplechop-slices")]
+
+
+@pytest.mark.parametrize("failing", ["first", "last"])
+def test_a_chop_that_fails_on_either_thread_stops_both(result, tmp_path, monkeypatch, failing):
+    from samplechop.export import slices
+
+    number = 1 if failing == "first" else len(result.chops)  # the caller's thread, or the other
+    real = slices.audio.write_wav
+
+    def write_wav(path, data, **options):
+        if path.name.endswith(f"_chop{number:02d}.wav"):
+            raise OutputError(f"{path}: cannot write (disk full)")
+        return real(path, data, **options)
+
+    monkeypatch.setattr(slices.audio, "write_wav", write_wav)
+    with pytest.raises(OutputError, match="disk full"):
+        writer.write_kit(result, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("samplechop-")]

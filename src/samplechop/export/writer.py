@@ -23,6 +23,7 @@ from typing import Any, Iterable, Optional
 import numpy as np
 
 from ..chop import ChopResult
+from ..cores import available_cores
 from ..exceptions import OutputError
 from ..io.annotations import write_labels
 from ..io.fileio import atomic_write_bytes, atomic_write_text, discard_staging, publish_dir, staging_dir
@@ -38,6 +39,10 @@ from .slices import chop_names, write_slices
 from .xpm import XPM_SUFFIX, build_xpm
 
 __all__ = ["Kit", "kit_stem", "output_dir_for", "check_output", "output_names", "write_kit", "write_outputs"]
+
+#: Threads that write a kit's chops (:func:`write_slices`), beside the one that
+#: describes the source.
+SLICE_THREADS = min(2, available_cores())
 
 #: File of each optional format, as a suffix of the stem.
 _SUFFIXES = {
@@ -171,7 +176,7 @@ def write_kit(
             source = pool.submit(describe_result_source, result)
             try:
                 _, chop_levels = write_slices(info, chops, staged, names, fade_in=result.settings.fade_in,
-                                              fade_out=result.settings.fade_out)
+                                              fade_out=result.settings.fade_out, threads=SLICE_THREADS)
             except BaseException:
                 source.cancel()
                 raise
