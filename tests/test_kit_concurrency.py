@@ -117,3 +117,15 @@ def test_a_chop_that_fails_on_either_thread_stops_both(result, tmp_path, monkeyp
         writer.write_kit(result, tmp_path)
     assert list(tmp_path.iterdir()) == []
     assert not [thread for thread in threading.enumerate() if thread.name.startswith("samplechop-")]
+
+
+def test_a_long_source_gets_the_same_kit_written_in_turn(result, tmp_path, monkeypatch):
+    threaded = writer.write_kit(result, tmp_path / "threaded")
+    monkeypatch.setattr(writer, "CONCURRENT_KIT_SECONDS", 1.0)  # the 8 s source counts as long
+    started = []
+    monkeypatch.setattr(writer, "ThreadPoolExecutor", lambda *a, **k: started.append(1))
+    in_turn = writer.write_kit(result, tmp_path / "in_turn")
+    assert not started and in_turn.document == threaded.document
+    for name in threaded.files:
+        if name.endswith(".wav"):
+            assert (in_turn.folder / name).read_bytes() == (threaded.folder / name).read_bytes()
