@@ -96,15 +96,28 @@ def write_slices(
     split = _half_of_the_samples(chops) if threads > 1 else len(chops)
     if split >= len(chops):
         return _write_run(info, chops, folder, names, **options)
-    stop = threading.Event()
+    stop, running, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def later_chops() -> tuple[list[Path], list[tuple[float, float]]]:
+        running.set()
+        try:  # _write_run looks at ``stop`` before the first chop too
+            return _write_run(info, chops[split:], folder, names[split:], stop=stop, **options)
+        finally:
+            finished.set()
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="samplechop-slices") as pool:
-        later = pool.submit(_write_run, info, chops[split:], folder, names[split:], stop=stop, **options)
         try:
+            later = pool.submit(later_chops)
             paths, chop_levels = _write_run(info, chops[:split], folder, names[:split], stop=stop, **options)
             more_paths, more_levels = later.result()
         except BaseException:
+            # A stop signal can land inside submit(), after the thread started but before
+            # the pool would wait for it: wait here if it runs, so that nothing is written
+            # into the folder after the caller removes it (a thread not yet running sees
+            # ``stop`` and writes nothing).
             stop.set()
-            later.cancel()
+            if running.is_set():
+                finished.wait()
             raise
     return paths + more_paths, chop_levels + more_levels
 
