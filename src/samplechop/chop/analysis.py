@@ -18,6 +18,7 @@ import numpy as np
 
 from ..blas import hold_to_one_thread
 from ..constants import MIN_FRAMES, N_FFT
+from ..cores import available_cores
 from ..exceptions import AudioError
 from ..io import audio
 from ..model import ChopModel, load_model
@@ -32,15 +33,6 @@ SILENCE_PEAK = 10 ** (-90 / 20)
 
 #: Files at least this long (seconds) get a progress bar of their own.
 LONG_FILE = 60.0
-
-def available_cores() -> int:
-    """Cores this process may run on: its affinity where the platform tells it (Linux),
-    else the machine's."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
-
 
 #: Threads that compute a file's features (the network's runtime has threads of its own).
 FEATURE_THREADS = min(2, available_cores())

@@ -40,12 +40,15 @@ __all__ = [
     "PITCH_WINDOW",
     "ChopDescription",
     "Description",
+    "SourceDescription",
     "chroma",
     "estimate_tempo",
     "estimate_key",
     "dominant_pitch_class",
     "levels",
+    "describe_source",
     "describe",
+    "describe_result_source",
     "describe_result",
 ]
 
@@ -283,16 +286,31 @@ def levels(data: np.ndarray, *, full_scale: float = 1.0) -> tuple[float, float]:
     return to_db(peak), to_db(rms)
 
 
-def describe(
-    features: Optional[np.ndarray],
-    feature_config: Mapping[str, Any],
-    *,
-    frame_rate: float,
-    starts: Sequence[float],
-    ends: Sequence[float],
-    chop_levels: Sequence[tuple[float, float]],
-) -> Description:
-    """Describe a source and its chops.
+@dataclass(frozen=True)
+class SourceDescription:
+    """What describes a source whatever its chops: tempo, key and chroma.
+
+    Attributes
+    ----------
+    tempo : float or None
+        Beats per minute (:func:`estimate_tempo`).
+    key : str or None
+    key_strength : float or None
+        See :func:`estimate_key`.
+    chroma : np.ndarray [shape=(frames, 12)] or None
+        The folded spectrogram the chops' pitch classes are read from (:func:`chroma`).
+    """
+
+    tempo: Optional[float]
+    key: Optional[str]
+    key_strength: Optional[float]
+    chroma: Optional[np.ndarray]
+
+
+def describe_source(
+    features: Optional[np.ndarray], feature_config: Mapping[str, Any], *, frame_rate: float
+) -> SourceDescription:
+    """Tempo, key and chroma of a source, from its analysis features.
 
     Parameters
     ----------
@@ -302,10 +320,6 @@ def describe(
         Their settings (``kind``, ``fmin``, ``bins_per_octave``).
     frame_rate : float
         Frames per second of ``features``.
-    starts, ends : sequence of float
-        Each chop's start and end in seconds.
-    chop_levels : sequence of (float, float)
-        Each chop's peak and RMS level (from :func:`levels`).
     """
     tempo = key = strength = None
     folded = None
@@ -321,6 +335,39 @@ def describe(
         found = estimate_key(folded)
         if found is not None:
             key, strength = found
+    return SourceDescription(tempo=tempo, key=key, key_strength=strength, chroma=folded)
+
+
+def describe(
+    features: Optional[np.ndarray],
+    feature_config: Mapping[str, Any],
+    *,
+    frame_rate: float,
+    starts: Sequence[float],
+    ends: Sequence[float],
+    chop_levels: Sequence[tuple[float, float]],
+    source: Optional[SourceDescription] = None,
+) -> Description:
+    """Describe a source and its chops.
+
+    Parameters
+    ----------
+    features : np.ndarray [shape=(frames, n_bins)] or None
+        The analysis features (None: no tempo, key or pitch).
+    feature_config : mapping
+        Their settings (``kind``, ``fmin``, ``bins_per_octave``).
+    frame_rate : float
+        Frames per second of ``features``.
+    starts, ends : sequence of float
+        Each chop's start and end in seconds.
+    chop_levels : sequence of (float, float)
+        Each chop's peak and RMS level (from :func:`levels`).
+    source : SourceDescription, optional
+        :func:`describe_source` of the same features, if computed already.
+    """
+    if source is None:
+        source = describe_source(features, feature_config, frame_rate=frame_rate)
+    folded = source.chroma
     chops = []
     for start, end, (peak_db, rms_db) in zip(starts, ends, chop_levels):
         pitch = None
@@ -330,21 +377,47 @@ def describe(
             pitch = dominant_pitch_class(folded[first : max(last, first + 1)])
         chops.append(ChopDescription(duration=round(end - start, 6), peak_db=peak_db, rms_db=rms_db,
                                      pitch_class=pitch))
-    return Description(tempo=tempo, key=key, key_strength=strength, chops=tuple(chops))
+    return Description(tempo=source.tempo, key=source.key, key_strength=source.key_strength,
+                       chops=tuple(chops))
 
 
 #: The value of 0 dBFS for samples held in each dtype.
 FULL_SCALE = {"int16": 32768.0, "int32": 2147483648.0}
 
 
+def _described_features(result: "ChopResult") -> tuple[Optional[np.ndarray], Mapping[str, Any], float]:
+    """The features a result is described from, their settings and frame rate."""
+    analysis = result.analysis
+    if analysis is None:
+        return None, {}, 1.0
+    config = analysis.model.features
+    # logspec models: the spectrogram of one short FFT (the network's low bands may
+    # come from a longer window, which would blur onsets and weigh the bass more)
+    logspec = config.get("kind", "logspec") == "logspec"
+    features = analysis.semitone_spectrogram if logspec else analysis.features
+    return features, config, analysis.frame_rate
+
+
+def describe_result_source(result: "ChopResult") -> SourceDescription:
+    """:func:`describe_source` of a chop result's analysis (empty without one).
+
+    Independent of the chops' samples, so that it can be computed while they are
+    written (see :func:`samplechop.export.writer.write_kit`).
+    """
+    features, config, frame_rate = _described_features(result)
+    return describe_source(features, config, frame_rate=frame_rate)
+
+
 def describe_result(
-    result: "ChopResult", *, chop_levels: Optional[Sequence[tuple[float, float]]] = None
+    result: "ChopResult", *, chop_levels: Optional[Sequence[tuple[float, float]]] = None,
+    source: Optional[SourceDescription] = None,
 ) -> Description:
     """Describe a chop result.
 
-    Tempo, key and pitch come from ``result.analysis`` (all ``None`` without it).
-    Each chop's levels are ``chop_levels`` when given (as :func:`write_slices`
-    measures them), else read from the source.
+    Tempo, key and pitch come from ``result.analysis`` (all ``None`` without it), or
+    from ``source`` (:func:`describe_result_source`) when given. Each chop's levels
+    are ``chop_levels`` when given (as :func:`write_slices` measures them), else read
+    from the source.
     """
     from ..io import audio
 
@@ -355,15 +428,7 @@ def describe_result(
             levels(audio.read_segment(info, chop.start_sample, chop.end_sample), full_scale=full_scale)
             for chop in result.chops
         ]
-    analysis = result.analysis
-    config = analysis.model.features if analysis is not None else {}
-    features = None
-    if analysis is not None:
-        # logspec models: the spectrogram of one short FFT (the network's low bands may
-        # come from a longer window, which would blur onsets and weigh the bass more)
-        logspec = config.get("kind", "logspec") == "logspec"
-        features = analysis.semitone_spectrogram if logspec else analysis.features
-    frame_rate = analysis.frame_rate if analysis is not None else 1.0
+    features, config, frame_rate = _described_features(result)
     return describe(
         features,
         config,
@@ -371,4 +436,5 @@ def describe_result(
         starts=[chop.start for chop in result.chops],
         ends=[chop.end for chop in result.chops],
         chop_levels=chop_levels,
+        source=source,
     )

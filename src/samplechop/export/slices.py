@@ -6,8 +6,10 @@ rate, channel count and sample format; only the fades change samples.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -74,8 +76,14 @@ def write_slices(
     *,
     fade_in: float,
     fade_out: float,
+    threads: int = 1,
 ) -> tuple[list[Path], list[tuple[float, float]]]:
     """Write each chop of ``info``'s file into ``folder`` under its name.
+
+    With ``threads`` of 2 or more, the later chops (about half the samples) are
+    written on a second thread while the caller's writes the earlier ones; the files
+    are the same. An error or interruption on either thread stops the other after
+    the chop it is writing, and is raised here.
 
     Returns
     -------
@@ -84,11 +92,68 @@ def write_slices(
         Each chop's peak and RMS level in dBFS (before fades), measured on the
         samples read for it, so the manifest need not read them again.
     """
+    options = {"fade_in": fade_in, "fade_out": fade_out}
+    split = _half_of_the_samples(chops) if threads > 1 else len(chops)
+    if split >= len(chops):
+        return _write_run(info, chops, folder, names, **options)
+    stop, running, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def later_chops() -> tuple[list[Path], list[tuple[float, float]]]:
+        running.set()
+        try:  # _write_run looks at ``stop`` before the first chop too
+            return _write_run(info, chops[split:], folder, names[split:], stop=stop, **options)
+        finally:
+            finished.set()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="samplechop-slices") as pool:
+        try:
+            later = pool.submit(later_chops)
+            paths, chop_levels = _write_run(info, chops[:split], folder, names[:split], stop=stop, **options)
+            more_paths, more_levels = later.result()
+        except BaseException:
+            # A stop signal can land inside submit(), after the thread started but before
+            # the pool would wait for it: wait here if it runs, so that nothing is written
+            # into the folder after the caller removes it (a thread not yet running sees
+            # ``stop`` and writes nothing).
+            stop.set()
+            if running.is_set():
+                finished.wait()
+            raise
+    return paths + more_paths, chop_levels + more_levels
+
+
+def _half_of_the_samples(chops: Sequence[Chop]) -> int:
+    """The index of the first chop after about half of all the chops' samples."""
+    lengths = np.array([max(chop.end_sample - chop.start_sample, 0) for chop in chops], dtype=np.int64)
+    if lengths.size < 2:
+        return lengths.size
+    cumulative = np.cumsum(lengths)
+    return int(min(max(np.searchsorted(cumulative, cumulative[-1] / 2.0) + 1, 1), lengths.size - 1))
+
+
+class _Stopped(Exception):
+    """The other thread writing a kit's chops failed or was interrupted."""
+
+
+def _write_run(
+    info: audio.AudioInfo,
+    chops: Sequence[Chop],
+    folder: Path,
+    names: Sequence[str],
+    *,
+    fade_in: float,
+    fade_out: float,
+    stop: Optional[threading.Event] = None,
+) -> tuple[list[Path], list[tuple[float, float]]]:
+    """Write consecutive chops through one reader of the source, checking ``stop``
+    before each."""
     subtype = audio.output_subtype(info)
     full_scale = FULL_SCALE.get(info.dtype, 1.0)
     paths, chop_levels = [], []
     with audio.segment_reader(info) as read:
         for chop, name in zip(chops, names):
+            if stop is not None and stop.is_set():
+                raise _Stopped
             data = read(chop.start_sample, chop.end_sample)
             chop_levels.append(levels(data, full_scale=full_scale))
             data = apply_fades(data, sr=info.sr, fade_in=fade_in, fade_out=fade_out, subtype=subtype,
