@@ -129,3 +129,35 @@ def test_a_long_source_gets_the_same_kit_written_in_turn(result, tmp_path, monke
     for name in threaded.files:
         if name.endswith(".wav"):
             assert (in_turn.folder / name).read_bytes() == (threaded.folder / name).read_bytes()
+
+
+def test_a_failure_on_the_second_thread_stops_the_first_after_its_chop(result, tmp_path, monkeypatch):
+    """The second thread's first chop fails while the caller's thread writes its own:
+    the caller's thread writes at most the chop it had started, and the second
+    thread's error (not the caller's stop) is raised."""
+    from samplechop.export import slices
+
+    names = slices.chop_names("take", len(result.chops))
+    split = slices._half_of_the_samples(result.chops)
+    real = slices.audio.write_wav
+    events, written = [], []
+
+    class RecordedEvent(threading.Event):
+        def __init__(self):
+            super().__init__()
+            events.append(self)
+
+    def write_wav(path, data, **options):
+        if path.name == names[split]:
+            raise OutputError(f"{path}: cannot write (disk full)")
+        if not written:
+            events[0].wait(5)  # the caller's first chop ends once the other thread has set ``stop``
+        written.append(path.name)
+        return real(path, data, **options)
+
+    monkeypatch.setattr(slices.threading, "Event", RecordedEvent)
+    monkeypatch.setattr(slices.audio, "write_wav", write_wav)
+    with pytest.raises(OutputError, match="disk full"):
+        slices.write_slices(result.info, result.chops, tmp_path, names, fade_in=0.001, fade_out=0.005, threads=2)
+    assert split >= 2 and events[0].is_set() and written == [names[0]]
+

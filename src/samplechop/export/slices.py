@@ -13,6 +13,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .. import interrupts
 from ..chop import Chop
 from ..io import audio
 from .describe import FULL_SCALE, levels
@@ -85,6 +86,20 @@ def write_slices(
     are the same. An error or interruption on either thread stops the other after
     the chop it is writing, and is raised here.
 
+    Parameters
+    ----------
+    info : AudioInfo
+        The source.
+    chops : sequence of Chop
+    folder : Path
+        The (staging) folder the chops are written into.
+    names : sequence of str
+        The file name of each chop.
+    fade_in, fade_out : float
+        Fade lengths in seconds.
+    threads : int
+        Threads that write the chops (1 or 2 are used).
+
     Returns
     -------
     paths : list of Path
@@ -102,22 +117,31 @@ def write_slices(
         running.set()
         try:  # _write_run looks at ``stop`` before the first chop too
             return _write_run(info, chops[split:], folder, names[split:], stop=stop, **options)
+        except BaseException:
+            stop.set()  # the caller's thread stops after the chop it is writing
+            raise
         finally:
             finished.set()
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="samplechop-slices") as pool:
+        later = None
         try:
             later = pool.submit(later_chops)
             paths, chop_levels = _write_run(info, chops[:split], folder, names[:split], stop=stop, **options)
             more_paths, more_levels = later.result()
+        except _Stopped:
+            later.result()  # the other thread failed first: its error is the one raised
+            raise
         except BaseException:
             # A stop signal can land inside submit(), after the thread started but before
-            # the pool would wait for it: wait here if it runs, so that nothing is written
-            # into the folder after the caller removes it (a thread not yet running sees
-            # ``stop`` and writes nothing).
+            # the pool would wait for it: wait here if it runs (one chop at most, a second
+            # signal held back meanwhile), so that nothing is written into the folder
+            # after the caller removes it (a thread not yet running sees ``stop`` and
+            # writes nothing).
             stop.set()
-            if running.is_set():
-                finished.wait()
+            with interrupts.deferred():
+                if running.is_set():
+                    finished.wait()
             raise
     return paths + more_paths, chop_levels + more_levels
 
