@@ -67,3 +67,14 @@ def test_a_failing_chunk_stops_the_run_and_leaves_no_thread(model, monkeypatch, 
         model.predict(_features(20_000))
     assert len(calls) < 8  # the chunks not started were dropped
     assert not _network_threads()
+
+
+def test_one_onnxruntime_thread_gives_the_scores_of_its_default_threads(model):
+    """The session runs each chunk on one thread; onnxruntime's default (a thread per
+    core) must give the same scores, or a machine with more cores would chop otherwise."""
+    import onnxruntime
+
+    x = ((_features(3000) - model.input_mean) / model.input_std).astype(np.float32)
+    options = onnxruntime.SessionOptions()  # the defaults: as many intra-op threads as cores
+    default = onnxruntime.InferenceSession(model.onnx, sess_options=options, providers=["CPUExecutionProvider"])
+    np.testing.assert_array_equal(model._logits(x), default.run(None, {"x": x[None]})[0][0])

@@ -26,7 +26,7 @@ from ..spectral.features import compute_features, features_and_one_fft, log_spec
 from ..spectral.levels import opens_inside_sound
 from ..spectral.onsets import first_attack, padded_frames
 
-__all__ = ["Analysis", "analyse", "available_cores", "SILENCE_PEAK", "LONG_FILE", "FEATURE_THREADS"]
+__all__ = ["Analysis", "analyse", "SILENCE_PEAK", "LONG_FILE", "FEATURE_THREADS"]
 
 #: A file whose analysis signal never exceeds this peak (about -90 dBFS) is silent.
 SILENCE_PEAK = 10 ** (-90 / 20)
@@ -128,8 +128,10 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
     """Read a file and score every frame as a chop point.
 
     With ``progress``, a file longer than :data:`LONG_FILE` seconds shows a progress
-    bar (on stderr) while the network runs. ``threads`` compute the features (default
-    :data:`FEATURE_THREADS`); the result is the same for any number.
+    bar (on stderr) while the network runs. ``threads`` compute the features and run
+    the network (default: :data:`FEATURE_THREADS` and the model's
+    :data:`~samplechop.model.file.NETWORK_THREADS`); the result is the same for any
+    number.
 
     The first analysis holds numpy's BLAS to one thread for the rest of the process
     (:mod:`samplechop.blas`): the same scores wherever a file is analysed.
@@ -166,8 +168,8 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
 
         with tqdm(total=features.shape[0], unit="frame", desc=info.path.name, file=sys.stderr,
                   leave=False) as bar:
-            activations = model.predict(features, progress=bar.update)
+            activations = model.predict(features, progress=bar.update, threads=threads)
     else:
-        activations = model.predict(features)
+        activations = model.predict(features, threads=threads)
     return Analysis(info=info, y=y, sr=sr, activations=activations, frame_rate=frame_rate, model=model,
                     features=features, one_fft_spectrogram=one_fft)

@@ -51,8 +51,8 @@ DEFAULT_MODEL_PATH = Path(__file__).with_name("default.npz")
 _CHUNK_FRAMES = 4096
 
 #: Chunks of the network run side by side on this many threads, one onnxruntime
-#: thread each: on two cores, the 3-minute file's network took 0.065 s with
-#: onnxruntime's two threads per run and two chunks in turn (docs/benchmarks.md).
+#: thread each: faster on two cores than onnxruntime's two threads per run with the
+#: chunks in turn (docs/experiments.md, "the library call to 1000x").
 NETWORK_THREADS = min(2, available_cores())
 
 
@@ -133,18 +133,22 @@ class ChopModel:
         """Number of trained weights."""
         return int(sum(value.size for value in self.params.values()))
 
-    def predict(self, features: np.ndarray, *, progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
+    def predict(self, features: np.ndarray, *, progress: Optional[Callable[[int], None]] = None,
+                threads: Optional[int] = None) -> np.ndarray:
         """Chop probability of every frame.
 
         Long inputs are processed in overlapping chunks; the result equals one pass
         over the whole sequence, with bounded memory. With onnxruntime, the chunks
-        run side by side on :data:`NETWORK_THREADS` threads.
+        run side by side on ``threads`` threads (default :data:`NETWORK_THREADS`); the
+        result is the same for any number.
 
         Parameters
         ----------
         features : np.ndarray [shape=(frames, feature_size)]
         progress : callable, optional
             Called with the number of frames done after each chunk.
+        threads : int, optional
+            Chunks run at once (1 where several files are chopped side by side).
 
         Returns
         -------
@@ -158,7 +162,7 @@ class ChopModel:
         frames = x.shape[0]
         margin = self.context_frames
         out = np.empty(frames, dtype=np.float32)
-        threads = NETWORK_THREADS if self._session is not None and frames > margin else 1
+        threads = (threads or NETWORK_THREADS) if self._session is not None and frames > margin else 1
 
         def chunk(start: int, stop: int) -> int:
             lo, hi = max(0, start - margin), min(frames, stop + margin)
@@ -174,8 +178,9 @@ class ChopModel:
                     progress(done)
             return out
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="samplechop-network") as pool:
-            futures = [pool.submit(chunk, start, stop) for start, stop in bounds]
-            try:
+            futures = []
+            try:  # a stop signal while the chunks are queued drops the queued ones too
+                futures.extend(pool.submit(chunk, start, stop) for start, stop in bounds)
                 for future in futures:
                     done = future.result()
                     if progress is not None:
