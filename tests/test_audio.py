@@ -65,7 +65,12 @@ def test_wav_written_through_python_equals_the_one_libsndfile_writes(tmp_path, s
     assert sorted(path.name for path in tmp_path.iterdir()) == ["direct.wav", "ours.wav"]
 
 
-def test_wav_that_cannot_be_written_leaves_nothing_behind_and_prints_nothing(tmp_path):
+@pytest.mark.parametrize("subtype, dtype", [
+    ("PCM_16", "int16"),  # written by samplechop.io.pcm_wav
+    ("FLOAT", "float32"),  # written by libsndfile, calling back into Python
+    ("PCM_24", "float32"),  # a lossy source's chops: libsndfile converts
+])
+def test_wav_that_cannot_be_written_leaves_nothing_behind_and_prints_nothing(tmp_path, subtype, dtype):
     import resource
     import subprocess
     import sys
@@ -73,9 +78,9 @@ def test_wav_that_cannot_be_written_leaves_nothing_behind_and_prints_nothing(tmp
     (tmp_path / "chop.wav").write_text("an earlier chop")  # an existing output stays as it was
     script = (
         "import numpy as np; from samplechop.io import audio; from samplechop.exceptions import OutputError\n"
-        "data = np.zeros((200_000, 2), dtype=np.int16)\n"
+        f"data = np.zeros((200_000, 2), dtype={dtype!r})\n"
         "try:\n"
-        f"    audio.write_wav({str(tmp_path / 'chop.wav')!r}, data, sr=44100, subtype='PCM_16')\n"
+        f"    audio.write_wav({str(tmp_path / 'chop.wav')!r}, data, sr=44100, subtype={subtype!r})\n"
         "except OutputError as error:\n"
         "    print(error)\n"
     )

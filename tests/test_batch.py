@@ -446,3 +446,30 @@ def test_a_finished_pool_batch_leaves_no_executor_thread_behind():
     with run_units(_square, list(range(6)), jobs=2) as results:
         assert sorted(record for _, record in results) == [0, 1, 4, 9, 16, 25]
     assert not [thread for thread in threading.enumerate() if "ExecutorManager" in type(thread).__name__]
+
+
+@pytest.mark.parametrize("threads", [None, 1])
+def test_a_batch_unit_keeps_to_its_thread_count(tmp_path, crate, monkeypatch, threads):
+    """A file chopped beside others (``--jobs 2``: ``threads=1``) runs its network and
+    writes its kit on one thread; a file chopped alone takes the defaults."""
+    from samplechop.batch import chop_unit as unit_module
+    from samplechop.chop import ChopSettings
+    from samplechop.model.file import ChopModel
+
+    seen = {}
+    predict, write_kit = ChopModel.predict, unit_module.write_kit
+
+    def recording_predict(self, features, **options):
+        seen["network"] = options.get("threads")
+        return predict(self, features, **options)
+
+    def recording_write_kit(*args, **options):
+        seen["kit"] = options.get("threads")
+        return write_kit(*args, **options)
+
+    monkeypatch.setattr(ChopModel, "predict", recording_predict)
+    monkeypatch.setattr(unit_module, "write_kit", recording_write_kit)
+    job = unit_module.ChopJob(source=str(crate / "record0.wav"), out_dir=str(tmp_path),
+                              settings=ChopSettings(n=4).validate(), formats=(), start_note=36, threads=threads)
+    outcome = unit_module.chop_file(job)
+    assert outcome.status == "chopped" and seen == {"network": threads, "kit": threads}

@@ -161,3 +161,14 @@ def test_a_failure_on_the_second_thread_stops_the_first_after_its_chop(result, t
         slices.write_slices(result.info, result.chops, tmp_path, names, fade_in=0.001, fade_out=0.005, threads=2)
     assert split >= 2 and events[0].is_set() and written == [names[0]]
 
+
+def test_threads_1_writes_the_kit_in_turn(result, tmp_path, monkeypatch):
+    """A file chopped beside others (a batch unit) starts no thread of its own."""
+    threaded = writer.write_kit(result, tmp_path / "threaded")
+    started = []
+    monkeypatch.setattr(writer, "ThreadPoolExecutor", lambda *a, **k: started.append(1))
+    calls = []
+    real = writer.write_slices
+    monkeypatch.setattr(writer, "write_slices", lambda *a, **k: calls.append(k.get("threads", 1)) or real(*a, **k))
+    in_turn = writer.write_kit(result, tmp_path / "in_turn", threads=1)
+    assert not started and calls == [1] and in_turn.document == threaded.document

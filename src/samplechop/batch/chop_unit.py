@@ -63,9 +63,10 @@ class ChopJob:
         Return the file's JSON document (``--json``).
     progress : bool
         Show the analysis's own progress bar (only in the command's process).
-    feature_threads : int or None
-        Threads of the analysis's features (None: its default, for a file chopped
-        alone); 1 where several files are chopped at once, each on its own core.
+    threads : int or None
+        Threads of the file's features, network and kit writing (None: their
+        defaults, for a file chopped alone); 1 where several files are chopped at
+        once, each on its own core.
     """
 
     source: str
@@ -79,7 +80,7 @@ class ChopJob:
     keep_complete: bool = False
     document: bool = False
     progress: bool = False
-    feature_threads: Optional[int] = None
+    threads: Optional[int] = None
 
 
 @dataclass
@@ -167,13 +168,13 @@ def chop_file(job: ChopJob) -> ChopOutcome:
         if not job.dry_run:
             check_output(folder, overwrite=job.overwrite)
         result = select_chops(analyse(path, model=process_model(job.model), progress=job.progress,
-                                      threads=job.feature_threads), job.settings)
+                                      threads=job.threads), job.settings)
         if not result.chops:
             raise AudioError(f"{path}: no chop candidates found: {'; '.join(result.notes)}")
         kit = None
         if not job.dry_run:
             kit = write_kit(result, job.out_dir, overwrite=job.overwrite, formats=job.formats,
-                            start_note=job.start_note)
+                            start_note=job.start_note, threads=job.threads)
     except SampleChopError as error:
         return ChopOutcome(job.source, FAILED, error=printable(str(error)), exit_code=error.exit_code)
     lines = [format_table(result)]

@@ -13,8 +13,8 @@ from ..batch.engine import DEFAULT_RETRIES, TaskFailure, run_units
 from ..batch.models import keep_model
 from ..batch.summary import SummaryRow, check_summary_path, write_summary
 from ..chop import ChopSettings
-from ..chop.analysis import available_cores
 from ..console import printable
+from ..cores import available_cores
 from ..exceptions import OutputError, ParameterError, SampleChopError
 from ..export import output_dir_for
 from ..export.formats import DEFAULT_FORMATS, check_dependencies, parse_formats
@@ -120,7 +120,7 @@ def run_chop(args: argparse.Namespace, *, progress: bool = False) -> int:
             keep_model(args.model, model)
         del model
     tasks, settled = _jobs(files, args, settings, formats, start_note, out_dir, progress=progress and in_process,
-                           feature_threads=None if in_process else 1)
+                           threads=None if in_process else 1)
     outcomes: list[Optional[ChopOutcome]] = [None] * len(files)
     for index, outcome in settled.items():
         outcomes[index] = outcome
@@ -175,7 +175,7 @@ def _jobs(
     out_dir: Path,
     *,
     progress: bool,
-    feature_threads: Optional[int] = None,
+    threads: Optional[int] = None,
 ) -> tuple[list[ChopJob], dict[int, ChopOutcome]]:
     """One job per file, and the outcomes of the files settled before any work.
 
@@ -209,7 +209,7 @@ def _jobs(
         tasks.append(ChopJob(
             str(path), str(out_dir), settings, tuple(formats), start_note, model=args.model, dry_run=args.dry_run,
             overwrite=args.overwrite, keep_complete=writes, document=args.json, progress=progress,
-            feature_threads=feature_threads,
+            threads=threads,
         ))
     return tasks, settled
 

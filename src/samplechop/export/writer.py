@@ -46,8 +46,9 @@ SLICE_THREADS = min(2, available_cores())
 
 #: Longest source (seconds) whose kit is written on several threads. The description
 #: of a long source (float64 copies of its spectrogram) beside two chops of minutes
-#: each raised the command's peak memory on a 60-minute file from 905 MB to 1,059 MB;
-#: there the threads save a few percent of the run.
+#: each raised the command's peak memory on a 60-minute file over 1 GB
+#: (docs/experiments.md, "the library call to 1000x"); there the threads save a few
+#: percent of the run.
 CONCURRENT_KIT_SECONDS = 600.0
 
 #: File of each optional format, as a suffix of the stem.
@@ -133,22 +134,24 @@ def _title(stem: str, tempo: Optional[float], key: Optional[str]) -> str:
     return f"{stem}: {', '.join(facts)} (estimated)" if facts else stem
 
 
-def _chops_and_description(result: ChopResult, staged: Path, names: list[str]) -> Description:
+def _chops_and_description(result: ChopResult, staged: Path, names: list[str], *,
+                            threads: Optional[int] = None) -> Description:
     """Write the chops into ``staged`` and describe them and their source.
 
     For a source up to :data:`CONCURRENT_KIT_SECONDS` long, the source's tempo, key
-    and chroma are computed on a thread while the chops are written on
-    :data:`SLICE_THREADS` threads; for a longer one, in turn.
+    and chroma are computed on a thread while the chops are written on ``threads``
+    threads (default :data:`SLICE_THREADS`); for a longer one, or with ``threads``
+    of 1, in turn.
     """
     options = {"fade_in": result.settings.fade_in, "fade_out": result.settings.fade_out}
-    if result.info.duration > CONCURRENT_KIT_SECONDS:
+    if result.info.duration > CONCURRENT_KIT_SECONDS or threads == 1:
         _, chop_levels = write_slices(result.info, result.chops, staged, names, **options)
         return describe_result(result, chop_levels=chop_levels)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="samplechop-describe") as pool:
         source = pool.submit(describe_result_source, result)
         try:
-            _, chop_levels = write_slices(result.info, result.chops, staged, names, threads=SLICE_THREADS,
-                                          **options)
+            _, chop_levels = write_slices(result.info, result.chops, staged, names,
+                                          threads=threads or SLICE_THREADS, **options)
         except BaseException:
             source.cancel()
             raise
@@ -162,6 +165,7 @@ def write_kit(
     overwrite: bool = False,
     formats: Iterable[str] | str = DEFAULT_FORMATS,
     start_note: int = DEFAULT_START_NOTE,
+    threads: Optional[int] = None,
 ) -> Kit:
     """Write the kit of ``result``: chops, manifest, label file and the chosen formats.
 
@@ -176,6 +180,10 @@ def write_kit(
         Format names or a comma-separated list (see :mod:`samplechop.export.formats`).
     start_note : int in [0, 127]
         MIDI note of the first chop in the MPC program, the SFZ and the MIDI file.
+    threads : int, optional
+        Threads that write the chops and describe the source (default: two chops at a
+        time and the description beside them); 1 writes and describes in turn, for a
+        file chopped beside others.
 
     Returns
     -------
@@ -199,7 +207,7 @@ def write_kit(
     staged = staging_dir(final_dir)
     try:
         names = chop_names(stem, len(chops))
-        description = _chops_and_description(result, staged, names)
+        description = _chops_and_description(result, staged, names, threads=threads)
         notes = chop_notes(len(chops), start_note=start_note)
         keyed = sorted(KEYED_FORMATS.intersection(formats))
         if keyed and len(notes) < len(chops):

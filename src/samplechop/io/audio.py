@@ -320,9 +320,10 @@ def load_analysis(
 
     The file is read in blocks, mixed down to mono and resampled (soxr) on the fly,
     each block on a thread of its own while the next one is read
-    (:class:`~samplechop.io.resampling.PipelinedResampler`), so peak memory is
-    about twice the mono result (its blocks, then their concatenation), whatever the
-    source's channels and sample rate.
+    (:class:`~samplechop.io.resampling.PipelinedResampler`), each resampled block
+    copied at once into one array sized from the file's length, so peak memory is
+    about the mono result and a few blocks, whatever the source's channels and
+    sample rate.
 
     Parameters
     ----------
@@ -541,7 +542,7 @@ def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: st
     if data.dtype.kind == "f" and subtype.startswith("PCM"):
         data = np.clip(data, -1.0, 1.0)
     with atomic_path(path) as temporary:
-        try:  # integer PCM without libsndfile: the same bytes in a tenth of the time
+        try:  # integer PCM without libsndfile's callbacks: the same bytes (docs/dependencies.md)
             if write_pcm_wav(temporary, data, sr=sr, subtype=subtype):
                 return
         except OSError as error:
@@ -564,4 +565,3 @@ def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: st
             error = getattr(target, "error", None) or error
             reason = getattr(error, "strerror", None) or str(error)
             raise OutputError(f"{path}: cannot write ({reason})") from None
-
