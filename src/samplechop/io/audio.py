@@ -13,7 +13,6 @@ channels. Two views of a file are used:
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import os
 import stat
@@ -28,7 +27,7 @@ from .. import constants, interrupts
 from ..exceptions import AudioError, OutputError
 from .containers import container_problems
 from .decoder_log import decoder_output
-from .fileio import atomic_path
+from .fileio import atomic_path, write_all
 from .pcm_wav import write_pcm_wav
 from .resampling import PipelinedResampler
 
@@ -511,17 +510,12 @@ class _WavTarget(io.FileIO):
     error: Optional[OSError] = None
 
     def write(self, data) -> int:  # type: ignore[override]
-        view = memoryview(data).cast("B")
-        done = 0
         try:
-            while done < len(view):
-                count = super().write(view[done:])
-                if not count:
-                    raise OSError(errno.EIO, "the file took no more bytes")
-                done += count
+            write_all(self.fileno(), data)
         except OSError as error:
             self.error = self.error or error
-        return done
+            return 0  # a short write: libsndfile stops
+        return memoryview(data).nbytes
 
 
 def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: str) -> None:

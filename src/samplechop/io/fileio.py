@@ -25,6 +25,7 @@ except ImportError:  # Windows: no flock; stale folders are then left for the us
 from ..exceptions import OutputError
 
 __all__ = [
+    "write_all",
     "atomic_path",
     "atomic_write_text",
     "atomic_write_bytes",
@@ -35,6 +36,27 @@ __all__ = [
     "abandon_staging",
     "file_sha256",
 ]
+
+
+#: Bytes handed to one ``os.write`` (Linux writes at most about 2 GB per call).
+_WRITE_BYTES = 1 << 30
+
+
+def write_all(handle: int, data: bytes | bytearray | memoryview) -> None:
+    """Write all of ``data`` to the file descriptor ``handle``, as many calls as it takes.
+
+    Raises
+    ------
+    OSError
+        When a write fails, or the file takes no more bytes (a full disk).
+    """
+    view = memoryview(data).cast("B")
+    done = 0
+    while done < len(view):
+        count = os.write(handle, view[done : done + _WRITE_BYTES])
+        if not count:
+            raise OSError(errno.EIO, "the file took no more bytes")
+        done += count
 
 
 def _umask() -> int:

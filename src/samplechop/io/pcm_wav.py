@@ -14,13 +14,14 @@ output for every such subtype and channel count.
 
 from __future__ import annotations
 
-import errno
 import os
 import struct
 import sys
 from typing import Optional
 
 import numpy as np
+
+from .fileio import write_all
 
 __all__ = ["PCM_SUBTYPES", "pcm_wav_header", "pcm_wav_bytes", "write_pcm_wav"]
 
@@ -29,9 +30,6 @@ PCM_SUBTYPES = {"PCM_16": (np.dtype("<i2"), 2), "PCM_24": (np.dtype("<i4"), 3), 
 
 #: Largest ``data`` chunk a RIFF header's 32-bit sizes can describe.
 _MAX_DATA_BYTES = 0xFFFFFFFF - 37
-
-#: Bytes handed to one ``os.write`` (Linux writes at most about 2 GB per call).
-_WRITE_BYTES = 1 << 30
 
 #: The WAVE_FORMAT_PCM format tag.
 _WAVE_FORMAT_PCM = 0x0001
@@ -116,22 +114,11 @@ def write_pcm_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype
     header = pcm_wav_header(frames=data.shape[0], channels=data.shape[1], sr=sr, subtype=subtype)
     handle = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0))
     try:
-        _write_all(handle, memoryview(header))
-        view = memoryview(payload)
-        for start in range(0, len(view), _WRITE_BYTES):
-            _write_all(handle, view[start : start + _WRITE_BYTES])
-        if len(view) & 1:
-            _write_all(handle, memoryview(b"\0"))
+        write_all(handle, header)
+        write_all(handle, payload)
+        if payload.size & 1:
+            write_all(handle, b"\0")
     finally:
         os.close(handle)
     return True
 
-
-def _write_all(handle: int, view: memoryview) -> None:
-    """Write all of ``view``, as many calls as it takes."""
-    done = 0
-    while done < len(view):
-        count = os.write(handle, view[done:])
-        if not count:
-            raise OSError(errno.EIO, "the file took no more bytes")
-        done += count
