@@ -98,15 +98,22 @@ def random_click_times(rng: np.random.Generator, duration: float, count: int) ->
             return times
 
 
+def write_click_files(folder: Path, *, count: int, rng_seed: int, name: str = "clicks{:02d}",
+                      seed_offset: int = 0) -> Path:
+    """``count`` labelled click files of 6 s at 22.05 kHz, 6 clicks each, named by
+    ``name.format(index)``; the click times drawn from ``rng_seed``, file ``index``'s
+    noise from ``seed_offset + index``. Returns ``folder``."""
+    rng = np.random.default_rng(rng_seed)
+    for index in range(count):
+        times = random_click_times(rng, 6.0, 6)
+        write_labelled(folder, name.format(index), click_track(times, seed=seed_offset + index), times)
+    return folder
+
+
 @pytest.fixture
 def click_corpus(tmp_path: Path) -> Path:
     """Twelve labelled click files (6 s each, 22.05 kHz)."""
-    rng = np.random.default_rng(7)
-    folder = tmp_path / "clicks"
-    for index in range(12):
-        times = random_click_times(rng, 6.0, 6)
-        write_labelled(folder, f"clicks{index:02d}", click_track(times, seed=index), times)
-    return folder
+    return write_click_files(tmp_path / "clicks", count=12, rng_seed=7)
 
 
 @pytest.fixture(scope="session")

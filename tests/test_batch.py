@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from conftest import CHORDS, STABS, click_track, random_click_times, stab_track, write_labelled
+from conftest import CHORDS, STABS, stab_track, write_click_files
 from samplechop.batch.engine import TaskFailure, parse_scheduler, run_units
 from samplechop.batch.summary import SummaryRow, write_summary
 from samplechop.cli import main
@@ -233,11 +233,7 @@ def test_the_chopping_path_imports_no_dask(tmp_path, crate):
 
 
 def test_dataset_build_on_a_cluster_gives_the_local_shards_and_manifest(tmp_path, cluster):
-    rng = np.random.default_rng(3)
-    sources = tmp_path / "labelled"
-    for index in range(6):
-        times = random_click_times(rng, 6.0, 6)
-        write_labelled(sources, f"clicks{index}", click_track(times, seed=index), times)
+    sources = write_click_files(tmp_path / "labelled", count=6, rng_seed=3, name="clicks{}")
     common = ["dataset", "build", str(sources), "--shard-frames", "1000", "--valid-share", "0.3", "--progress", "off"]
     assert main([*common, "-o", str(tmp_path / "local"), "--jobs", "2"]) == 0
     assert main([*common, "-o", str(tmp_path / "dask"), "--scheduler", cluster.scheduler_address,
@@ -255,11 +251,7 @@ def test_dataset_build_uses_the_parts_an_interrupted_build_left(tmp_path, cluste
     from samplechop.io.fileio import file_sha256
     from samplechop.spectral.features import DEFAULT_FEATURES
 
-    rng = np.random.default_rng(4)
-    sources = tmp_path / "labelled"
-    for index in range(3):
-        times = random_click_times(rng, 6.0, 6)
-        write_labelled(sources, f"clicks{index}", click_track(times, seed=index), times)
+    sources = write_click_files(tmp_path / "labelled", count=3, rng_seed=4, name="clicks{}")
     # What an interrupted cluster build leaves: the part of a file that was done (here
     # with its features zeroed, to tell it from one made again), one being written.
     first = sorted(sources.glob("*.wav"))[0]

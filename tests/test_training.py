@@ -233,13 +233,9 @@ def test_training_that_diverges_stops_with_one_line(click_data, tmp_path, capsys
 @pytest.fixture
 def other_click_data(tmp_path):
     """A second data set: six other click files, none held out."""
-    from conftest import click_track, random_click_times, write_labelled
+    from conftest import write_click_files
 
-    rng = np.random.default_rng(99)
-    folder = tmp_path / "other_clicks"
-    for index in range(6):
-        times = random_click_times(rng, 6.0, 6)
-        write_labelled(folder, f"other{index:02d}", click_track(times, seed=100 + index), times)
+    folder = write_click_files(tmp_path / "other_clicks", count=6, rng_seed=99, name="other{:02d}", seed_offset=100)
     out = tmp_path / "other_data"
     build_dataset([folder], out, features=DEFAULT_FEATURES, valid_share=0.0, jobs=1, log=lambda m: None)
     return out
