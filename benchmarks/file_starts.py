@@ -37,7 +37,7 @@ def main() -> None:
     for corpus in args.corpora:
         for path in sorted(corpus.glob("*.flac")):
             files += 1
-            analysis = analyse(path, model=model)
+            analysis = analyse(path, model=model, describe=False)
             blind = analysis.blind_start
             labels = read_labels(path.with_suffix(".txt"))
             # the candidates with chop's defaults, before the first-attack stage

@@ -56,7 +56,7 @@ def main() -> None:
     offsets = {name: [] for name in placements}
     scores = {name: [] for name in placements}
     for item in items:
-        analysis = analyse(item.path, model=model)
+        analysis = analyse(item.path, model=model, describe=False)
         frames = select_chops(analysis, ChopSettings(n=min(item.labels.size, MAX_CHOPS), threshold=0.0,
                                                      refine=False)).times
         info = audio.probe(item.path)

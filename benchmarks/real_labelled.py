@@ -108,7 +108,7 @@ def main() -> None:
     if not recordings:
         raise SystemExit(f"{args.set}: no audio files match")
     for path in recordings:
-        analysis = analyse(path, model=model)
+        analysis = analyse(path, model=model, describe=False)
         row: dict[str, object] = {"file": path.name}
         placed = None  # (labels, the model's chops) for placement
         for kind in PARTIAL_LABELS:

@@ -168,12 +168,12 @@ def score_file(item: LabelledFile, *, model: ChopModel, seed_model: Optional[Cho
     SampleChopError
         When the file cannot be read or chopped.
     """
-    analysis = analyse(item.path, model=model)
+    analysis = analyse(item.path, model=model, describe=False)
     n = int(item.labels.size)
     row: dict[str, Any] = {"file": str(item.path), "labels": n}
     row["model"] = f_measure(item.labels, _model_times(analysis, n, lam=lam, first_attack=first_attack))[0]
     if seed_model is not None:
-        row["seed"] = f_measure(item.labels, _model_times(analyse(item.path, model=seed_model), n, lam=lam,
+        row["seed"] = f_measure(item.labels, _model_times(analyse(item.path, model=seed_model, describe=False), n, lam=lam,
                                                           first_attack=first_attack))[0]
     if baselines:
         hop = int(model.features["hop_length"])

@@ -3,14 +3,18 @@
 :func:`analyse` reads the audio, computes the model's features and scores every
 frame; the :class:`Analysis` it returns also computes, once each and on first use,
 what the later stages read of the file: the one-FFT semitone spectrogram, the first
-attack, whether the file opens inside a sound.
+attack, whether the file opens inside a sound, and the source's tempo, key and chroma
+for the kit (started by :func:`analyse` on a thread of its own, where the selection
+that follows leaves a core idle).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Optional
 
@@ -22,11 +26,12 @@ from ..cores import available_cores
 from ..exceptions import AudioError
 from ..io import audio
 from ..model import ChopModel, load_model
+from ..spectral.description import SourceDescription, describe_source
 from ..spectral.features import compute_features, features_and_one_fft, log_spectrogram, one_fft_settings
 from ..spectral.levels import opens_inside_sound
 from ..spectral.onsets import first_attack, padded_frames
 
-__all__ = ["Analysis", "analyse", "SILENCE_PEAK", "LONG_FILE", "FEATURE_THREADS"]
+__all__ = ["Analysis", "analyse", "SILENCE_PEAK", "LONG_FILE", "FEATURE_THREADS", "DESCRIBE_BESIDE_SECONDS"]
 
 #: A file whose analysis signal never exceeds this peak (about -90 dBFS) is silent.
 SILENCE_PEAK = 10 ** (-90 / 20)
@@ -36,6 +41,12 @@ LONG_FILE = 60.0
 
 #: Threads that compute a file's features (the network's runtime has threads of its own).
 FEATURE_THREADS = min(2, available_cores())
+
+#: Longest source (seconds) that :func:`analyse` starts describing beside the work that
+#: follows it: the description of a long source holds float64 copies of its
+#: spectrogram, and beside the rest of a 60-minute file's work it raised the command's
+#: peak memory over 1 GB (docs/experiments.md, "the library call to 1000x").
+DESCRIBE_BESIDE_SECONDS = 600.0
 
 
 @dataclass
@@ -72,6 +83,10 @@ class Analysis:
     model: ChopModel
     features: np.ndarray
     one_fft_spectrogram: Optional[np.ndarray] = None
+    _description: Optional["Future[SourceDescription]"] = field(default=None, init=False, repr=False,
+                                                              compare=False)
+    _description_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                              compare=False)
 
     @property
     def times(self) -> np.ndarray:
@@ -114,6 +129,45 @@ class Analysis:
         :func:`samplechop.spectral.levels.opens_inside_sound`); computed once."""
         return opens_inside_sound(self.y, sr=self.sr)
 
+    @property
+    def source_description(self) -> SourceDescription:
+        """The source's tempo, key and chroma (:func:`~samplechop.spectral.description.describe_source`
+        of :attr:`semitone_spectrogram`, or of the features for models that read no
+        semitone spectrogram); computed once, or waited for when
+        :meth:`describe_source_beside` started it."""
+        with self._description_lock:
+            if self._description is None:
+                described: Future[SourceDescription] = Future()
+                described.set_result(self._describe_source())
+                self._description = described
+            description = self._description
+        return description.result()
+
+    def describe_source_beside(self) -> None:
+        """Start computing :attr:`source_description` on a thread of its own, unless
+        it is started or done; its error, if any, is raised where it is read."""
+        with self._description_lock:
+            if self._description is not None:
+                return
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samplechop-describe")
+            try:
+                self._description = pool.submit(self._describe_source, self._described_features)
+            finally:
+                pool.shutdown(wait=False)  # the thread ends with its one task
+
+    @property
+    def _described_features(self) -> np.ndarray:
+        """What the source is described from: for ``logspec`` models, the spectrogram
+        of one short FFT (a longer window for the low bands would blur onsets and weigh
+        the bass more)."""
+        if self.model.features.get("kind", "logspec") == "logspec":
+            return self.semitone_spectrogram
+        return self.features
+
+    def _describe_source(self, features: Optional[np.ndarray] = None) -> SourceDescription:
+        features = self._described_features if features is None else features
+        return describe_source(features, self.model.features, frame_rate=self.frame_rate)
+
     @cached_property
     def first_attack(self) -> Optional[float]:
         """Time of the file's first attack in seconds, or None (see
@@ -124,7 +178,7 @@ class Analysis:
 
 
 def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progress: bool = False,
-            threads: Optional[int] = None) -> Analysis:
+            threads: Optional[int] = None, describe: bool = True) -> Analysis:
     """Read a file and score every frame as a chop point.
 
     With ``progress``, a file longer than :data:`LONG_FILE` seconds shows a progress
@@ -132,6 +186,13 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
     the network (default: :data:`FEATURE_THREADS` and the model's
     :data:`~samplechop.model.file.NETWORK_THREADS`); the result is the same for any
     number.
+
+    With ``describe``, the source's tempo, key and chroma, which a kit's manifest
+    gives, are started on a thread of their own once the scores are out
+    (:meth:`Analysis.describe_source_beside`): the selection that follows runs on
+    one core and leaves the other idle. Not for ``threads`` of 1 (a file analysed
+    beside others) or sources over :data:`DESCRIBE_BESIDE_SECONDS`; pass ``False``
+    where no kit will be written.
 
     The first analysis holds numpy's BLAS to one thread for the rest of the process
     (:mod:`samplechop.blas`): the same scores wherever a file is analysed.
@@ -171,5 +232,8 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
             activations = model.predict(features, progress=bar.update, threads=threads)
     else:
         activations = model.predict(features, threads=threads)
-    return Analysis(info=info, y=y, sr=sr, activations=activations, frame_rate=frame_rate, model=model,
-                    features=features, one_fft_spectrogram=one_fft)
+    analysis = Analysis(info=info, y=y, sr=sr, activations=activations, frame_rate=frame_rate, model=model,
+                        features=features, one_fft_spectrogram=one_fft)
+    if describe and (threads or FEATURE_THREADS) > 1 and info.duration <= DESCRIBE_BESIDE_SECONDS:
+        analysis.describe_source_beside()
+    return analysis

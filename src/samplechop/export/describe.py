@@ -7,7 +7,8 @@ milliseconds:
 * **dominant pitch class** of a chop: the strongest chroma bin over its first
   :data:`PITCH_WINDOW` seconds;
 * the source's **tempo**, **key** and chroma: :mod:`samplechop.spectral.description`
-  (their names are re-exported here).
+  (their names are re-exported here), computed once per analysis
+  (:attr:`samplechop.chop.analysis.Analysis.source_description`).
 
 Conventions: times in seconds, levels in dBFS floored at :data:`FLOOR_DB`.
 """
@@ -182,27 +183,13 @@ def describe(
 FULL_SCALE = {"int16": 32768.0, "int32": 2147483648.0}
 
 
-def _described_features(result: "ChopResult") -> tuple[Optional[np.ndarray], Mapping[str, Any], float]:
-    """The features a result is described from, their settings and frame rate."""
-    analysis = result.analysis
-    if analysis is None:
-        return None, {}, 1.0
-    config = analysis.model.features
-    # logspec models: the spectrogram of one short FFT (the network's low bands may
-    # come from a longer window, which would blur onsets and weigh the bass more)
-    logspec = config.get("kind", "logspec") == "logspec"
-    features = analysis.semitone_spectrogram if logspec else analysis.features
-    return features, config, analysis.frame_rate
-
-
 def describe_result_source(result: "ChopResult") -> SourceDescription:
-    """:func:`describe_source` of a chop result's analysis (empty without one).
-
-    Independent of the chops' samples, so that it can be computed while they are
-    written (see :func:`samplechop.export.writer.write_kit`).
-    """
-    features, config, frame_rate = _described_features(result)
-    return describe_source(features, config, frame_rate=frame_rate)
+    """The tempo, key and chroma of a chop result's source: its analysis's
+    :attr:`~samplechop.chop.analysis.Analysis.source_description`, computed once per
+    analysis (empty without an analysis)."""
+    if result.analysis is None:
+        return describe_source(None, {}, frame_rate=1.0)
+    return result.analysis.source_description
 
 
 def describe_result(
@@ -211,8 +198,8 @@ def describe_result(
 ) -> Description:
     """Describe a chop result.
 
-    Tempo, key and pitch come from ``result.analysis`` (all ``None`` without it), or
-    from ``source`` (:func:`describe_result_source`) when given. Each chop's levels
+    Tempo, key and pitch come from ``result.analysis`` (all ``None`` without it,
+    see :func:`describe_result_source`), or from ``source`` when given. Each chop's levels
     are ``chop_levels`` when given (as :func:`write_slices` measures them), else read
     from the source.
     """
@@ -225,13 +212,12 @@ def describe_result(
             levels(audio.read_segment(info, chop.start_sample, chop.end_sample), full_scale=full_scale)
             for chop in result.chops
         ]
-    features, config, frame_rate = _described_features(result)
     return describe(
-        features,
-        config,
-        frame_rate=frame_rate,
+        None,  # the source is described already: only its chroma is read
+        {},
+        frame_rate=result.analysis.frame_rate if result.analysis is not None else 1.0,
         starts=[chop.start for chop in result.chops],
         ends=[chop.end for chop in result.chops],
         chop_levels=chop_levels,
-        source=source,
+        source=source or describe_result_source(result),
     )

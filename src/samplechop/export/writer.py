@@ -15,7 +15,6 @@ chosen (see :mod:`samplechop.export.formats`) add ``<stem>.xpm``, ``<stem>.sfz``
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional
@@ -23,12 +22,13 @@ from typing import Any, Iterable, Optional
 import numpy as np
 
 from ..chop import ChopResult
+from ..chop.analysis import DESCRIBE_BESIDE_SECONDS
 from ..cores import available_cores
 from ..exceptions import OutputError
 from ..io.annotations import write_labels
 from ..io.fileio import atomic_write_bytes, atomic_write_text, discard_staging, publish_dir, staging_dir
 from .cue import MARKERS_SUFFIX, write_marker_wav
-from .describe import Description, describe_result, describe_result_source
+from .describe import Description, describe_result
 from .formats import DEFAULT_FORMATS, KEYED_FORMATS, PLOT_FORMATS, check_dependencies, parse_formats
 from .keys import DEFAULT_START_NOTE, chop_notes
 from .manifest import MANIFEST_SUFFIX, dumps, manifest
@@ -44,12 +44,10 @@ __all__ = ["Kit", "kit_stem", "output_dir_for", "check_output", "output_names", 
 #: describes the source.
 SLICE_THREADS = min(2, available_cores())
 
-#: Longest source (seconds) whose kit is written on several threads. The description
-#: of a long source (float64 copies of its spectrogram) beside two chops of minutes
-#: each raised the command's peak memory on a 60-minute file over 1 GB
-#: (docs/experiments.md, "the library call to 1000x"); there the threads save a few
-#: percent of the run.
-CONCURRENT_KIT_SECONDS = 600.0
+#: Longest source (seconds) whose kit is written on several threads, beside its
+#: description: the analysis's limit, for the same reason (peak memory on long
+#: sources, where the threads save a few percent of the run).
+CONCURRENT_KIT_SECONDS = DESCRIBE_BESIDE_SECONDS
 
 #: File of each optional format, as a suffix of the stem.
 _SUFFIXES = {
@@ -138,24 +136,20 @@ def _chops_and_description(result: ChopResult, staged: Path, names: list[str], *
                             threads: Optional[int] = None) -> Description:
     """Write the chops into ``staged`` and describe them and their source.
 
-    For a source up to :data:`CONCURRENT_KIT_SECONDS` long, the source's tempo, key
-    and chroma are computed on a thread while the chops are written on ``threads``
-    threads (default :data:`SLICE_THREADS`); for a longer one, or with ``threads``
-    of 1, in turn.
+    For a source up to :data:`CONCURRENT_KIT_SECONDS` long, the chops are written on
+    ``threads`` threads (default :data:`SLICE_THREADS`) while the source's tempo, key
+    and chroma are computed on another, unless :func:`~samplechop.chop.analysis.analyse`
+    started them already; for a longer one, or with ``threads`` of 1, in turn.
     """
     options = {"fade_in": result.settings.fade_in, "fade_out": result.settings.fade_out}
     if result.info.duration > CONCURRENT_KIT_SECONDS or threads == 1:
         _, chop_levels = write_slices(result.info, result.chops, staged, names, **options)
-        return describe_result(result, chop_levels=chop_levels)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="samplechop-describe") as pool:
-        source = pool.submit(describe_result_source, result)
-        try:
-            _, chop_levels = write_slices(result.info, result.chops, staged, names,
-                                          threads=threads or SLICE_THREADS, **options)
-        except BaseException:
-            source.cancel()
-            raise
-        return describe_result(result, chop_levels=chop_levels, source=source.result())
+    else:
+        if result.analysis is not None:
+            result.analysis.describe_source_beside()
+        _, chop_levels = write_slices(result.info, result.chops, staged, names,
+                                      threads=threads or SLICE_THREADS, **options)
+    return describe_result(result, chop_levels=chop_levels)
 
 
 def write_kit(
