@@ -60,3 +60,17 @@ def test_a_kit_chop_reads_back_as_the_source_samples(tmp_path):
     audio.write_wav(tmp_path / "chop.wav", segment, sr=info.sr, subtype=audio.output_subtype(info))
     back = audio.read_segment(audio.probe(tmp_path / "chop.wav"), 0, 10_000)
     np.testing.assert_array_equal(back, segment)
+
+
+@pytest.mark.parametrize("subtype, dtype", [("PCM_16", np.int16), ("FLOAT", np.float32)])
+def test_written_in_place_the_same_file_as_written_atomically(tmp_path, subtype, dtype):
+    """``atomic=False`` (a kit's chops, inside its staging folder) writes the path
+    itself, with the same bytes and the usual permissions, and leaves nothing beside."""
+    data = (_samples("PCM_16", 300, 2) / 32768.0).astype(dtype) if dtype == np.float32 else _samples("PCM_16", 300, 2)
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    audio.write_wav(tmp_path / "a" / "chop.wav", data, sr=44100, subtype=subtype)
+    audio.write_wav(tmp_path / "b" / "chop.wav", data, sr=44100, subtype=subtype, atomic=False)
+    assert [path.name for path in (tmp_path / "b").iterdir()] == ["chop.wav"]
+    assert (tmp_path / "b" / "chop.wav").read_bytes() == (tmp_path / "a" / "chop.wav").read_bytes()
+    assert (tmp_path / "b" / "chop.wav").stat().st_mode == (tmp_path / "a" / "chop.wav").stat().st_mode

@@ -92,7 +92,9 @@ def write_slices(
         The source.
     chops : sequence of Chop
     folder : Path
-        The (staging) folder the chops are written into.
+        The folder the chops are written into: a staging folder that is published
+        whole or removed (:func:`samplechop.export.writer.write_kit`), as the chops
+        are written in place, each without an atomic rename of its own.
     names : sequence of str
         The file name of each chop.
     fade_in, fade_out : float
@@ -183,6 +185,7 @@ def _write_run(
             data = apply_fades(data, sr=info.sr, fade_in=fade_in, fade_out=fade_out, subtype=subtype,
                                copy=False)  # the samples were read for this chop alone
             path = folder / name
-            audio.write_wav(path, data, sr=info.sr, subtype=subtype)
+            # not atomic on its own: the kit's staging folder is published whole or removed
+            audio.write_wav(path, data, sr=info.sr, subtype=subtype, atomic=False)
             paths.append(path)
     return paths, chop_levels

@@ -518,7 +518,7 @@ class _WavTarget(io.FileIO):
         return memoryview(data).nbytes
 
 
-def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: str) -> None:
+def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: str, atomic: bool = True) -> None:
     """Write samples as a WAV file, atomically.
 
     Parameters
@@ -531,31 +531,43 @@ def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: st
         Sample rate in Hz.
     subtype : str
         libsndfile subtype (``"PCM_16"``, ``"PCM_24"``, ``"FLOAT"``, ...).
+    atomic : bool
+        Write beside ``path`` and rename into place (default). ``False`` writes
+        ``path`` itself, for a file inside a folder that is published whole or not
+        at all (a kit's staging folder): a failed write leaves a partial file there.
     """
     path = Path(path)
     if data.dtype.kind == "f" and subtype.startswith("PCM"):
         data = np.clip(data, -1.0, 1.0)
+    if not atomic:
+        _write_wav_to(path, data, sr=sr, subtype=subtype, named=path)
+        return
     with atomic_path(path) as temporary:
-        try:  # integer PCM without libsndfile's callbacks: the same bytes (docs/dependencies.md)
-            if write_pcm_wav(temporary, data, sr=sr, subtype=subtype):
-                return
-        except OSError as error:
-            raise OutputError(f"{path}: cannot write ({error.strerror or error})") from None
-        # Written through a file object (see _WavTarget): no fsync, so a just-written
-        # chop may not survive a power cut; the atomic rename keeps outputs whole if
-        # the run fails or is killed.
-        target: Optional[_WavTarget] = None
-        try:
-            target = _WavTarget(temporary, "wb")
-            with target, interrupts.deferred():  # libsndfile calls back into Python to write
-                try:
-                    sf.write(target, data, sr, subtype=subtype, format="WAV")
-                except AssertionError:  # soundfile's check that every frame was written
-                    if target.error is None:
-                        raise
-            if target.error is not None:
-                raise target.error
-        except (sf.LibsndfileError, RuntimeError, OSError) as error:
-            error = getattr(target, "error", None) or error
-            reason = getattr(error, "strerror", None) or str(error)
-            raise OutputError(f"{path}: cannot write ({reason})") from None
+        _write_wav_to(temporary, data, sr=sr, subtype=subtype, named=path)
+
+
+def _write_wav_to(target_path: Path, data: np.ndarray, *, sr: int, subtype: str, named: Path) -> None:
+    """Write a WAV file at ``target_path``; errors name ``named``, the output."""
+    try:  # integer PCM without libsndfile's callbacks: the same bytes (docs/dependencies.md)
+        if write_pcm_wav(target_path, data, sr=sr, subtype=subtype):
+            return
+    except OSError as error:
+        raise OutputError(f"{named}: cannot write ({error.strerror or error})") from None
+    # Written through a file object (see _WavTarget): no fsync, so a just-written
+    # chop may not survive a power cut; the atomic rename (or the kit's staging
+    # folder) keeps outputs whole if the run fails or is killed.
+    target: Optional[_WavTarget] = None
+    try:
+        target = _WavTarget(target_path, "wb")
+        with target, interrupts.deferred():  # libsndfile calls back into Python to write
+            try:
+                sf.write(target, data, sr, subtype=subtype, format="WAV")
+            except AssertionError:  # soundfile's check that every frame was written
+                if target.error is None:
+                    raise
+        if target.error is not None:
+            raise target.error
+    except (sf.LibsndfileError, RuntimeError, OSError) as error:
+        error = getattr(target, "error", None) or error
+        reason = getattr(error, "strerror", None) or str(error)
+        raise OutputError(f"{named}: cannot write ({reason})") from None

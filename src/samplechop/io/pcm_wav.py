@@ -84,13 +84,12 @@ def pcm_wav_bytes(data: np.ndarray, subtype: str) -> Optional[np.ndarray]:
 
 
 def write_pcm_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: str) -> bool:
-    """Write ``data`` as an integer PCM WAV into the existing file ``path``, replacing
-    its contents.
+    """Write ``data`` as an integer PCM WAV file at ``path``, replacing any contents.
 
     Parameters
     ----------
     path : path-like
-        A file this process may write (the temporary file of an atomic write).
+        The file to write (created if missing).
     data : np.ndarray [shape=(frames, channels)]
         Samples in the dtype of ``subtype`` in :data:`PCM_SUBTYPES`.
     sr : int
@@ -112,7 +111,7 @@ def write_pcm_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype
     if payload is None:
         return False
     header = pcm_wav_header(frames=data.shape[0], channels=data.shape[1], sr=sr, subtype=subtype)
-    handle = os.open(path, os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0))
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
     try:
         write_all(handle, header)
         write_all(handle, payload)
