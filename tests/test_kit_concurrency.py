@@ -80,9 +80,8 @@ def test_analyse_starts_the_description_beside_only_where_a_core_is_spare(source
     analysis = analyse(source, **how)
     assert _describe_threads_end()
     assert len(threads) == (1 if where == "beside" else 0)
-    analysis.source_description
-    analysis.source_description
-    assert len(threads) == 1  # once
+    first, again = analysis.source_description, analysis.source_description
+    assert again is first and len(threads) == 1  # computed once
     assert threads[0].startswith("samplechop-describe") == (where == "beside")
 
 

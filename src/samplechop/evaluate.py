@@ -173,8 +173,8 @@ def score_file(item: LabelledFile, *, model: ChopModel, seed_model: Optional[Cho
     row: dict[str, Any] = {"file": str(item.path), "labels": n}
     row["model"] = f_measure(item.labels, _model_times(analysis, n, lam=lam, first_attack=first_attack))[0]
     if seed_model is not None:
-        row["seed"] = f_measure(item.labels, _model_times(analyse(item.path, model=seed_model, describe=False), n, lam=lam,
-                                                          first_attack=first_attack))[0]
+        seed_analysis = analyse(item.path, model=seed_model, describe=False)
+        row["seed"] = f_measure(item.labels, _model_times(seed_analysis, n, lam=lam, first_attack=first_attack))[0]
     if baselines:
         hop = int(model.features["hop_length"])
         for name, times in baseline_times(analysis.y, sr=analysis.sr, hop_length=hop, n=n).items():
