@@ -255,6 +255,7 @@ def main() -> None:
         if args.long:
             long_source = work / "sixty_minutes.wav"
             make_source(long_source, 60.0)
+            os.sync()  # its 635 MB written back now, not while the command is timed
             seconds, long_peak = command_peak_rss(
                 [executable, "chop", str(long_source), "-n", "16", "-o", str(work / "long")])
             print(f"60-minute file: {seconds:.1f} s, peak memory {long_peak:.0f} MB")

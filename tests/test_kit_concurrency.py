@@ -19,6 +19,13 @@ from samplechop.export import describe, writer
 SETTINGS = ChopSettings(n=6, threshold=0.0)
 
 
+@pytest.fixture(autouse=True)
+def two_cores(monkeypatch):
+    """The analysis's default threads as on a machine of two cores or more (on one
+    core, analyse() describes nothing beside)."""
+    monkeypatch.setattr(analysis_module, "FEATURE_THREADS", 2)
+
+
 @pytest.fixture(scope="module")
 def source(tmp_path_factory):
     folder = tmp_path_factory.mktemp("concurrency")
@@ -32,7 +39,10 @@ def source(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def result(source):
-    return select_chops(analyse(source), SETTINGS)
+    analysed = select_chops(analyse(source, threads=2), SETTINGS)
+    assert analysed.analysis.source_description is not None  # its describing thread done
+    assert _describe_threads_end()
+    return analysed
 
 
 def _describe_threads_end():
@@ -85,9 +95,10 @@ def test_analyse_starts_the_description_beside_only_where_a_core_is_spare(source
     assert threads[0].startswith("samplechop-describe") == (where == "beside")
 
 
-def test_the_kit_holds_the_description_one_thread_computes(result, tmp_path):
+def test_the_kit_holds_the_description_one_thread_computes(source, result, tmp_path):
     kit = writer.write_kit(result, tmp_path)
-    expected = describe.describe_result(result)
+    in_turn = select_chops(analyse(source, describe=False), SETTINGS)
+    expected = describe.describe_result(in_turn)
     document = json.loads((kit.folder / "take.chops.json").read_text())
     assert document == kit.document
     source = kit.document["source"]
@@ -109,6 +120,23 @@ def test_an_error_describing_the_source_ends_the_kit_with_nothing_left(source, t
     with pytest.raises(ParameterError, match="the description failed"):
         writer.write_kit(fresh, out)
     assert list(out.iterdir()) == [] and _describe_threads_end()
+
+
+def test_a_description_that_failed_is_computed_again_on_the_next_read(source, monkeypatch):
+    real, calls = analysis_module.describe_source, []
+
+    def fails_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise MemoryError
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(analysis_module, "describe_source", fails_once)
+    analysis = analyse(source)  # the failure happens beside
+    with pytest.raises(MemoryError):
+        assert analysis.source_description is None  # raises
+    assert analysis.source_description.key is not None and len(calls) == 2
+    assert _describe_threads_end()
 
 
 @pytest.mark.parametrize("stop", [KeyboardInterrupt, OutputError("full disk")])

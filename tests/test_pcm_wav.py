@@ -63,13 +63,14 @@ def test_a_kit_chop_reads_back_as_the_source_samples(tmp_path):
 
 
 @pytest.mark.parametrize("subtype, dtype", [("PCM_16", np.int16), ("FLOAT", np.float32)])
-def test_written_in_place_the_same_file_as_written_atomically(tmp_path, subtype, dtype):
+def test_written_in_place_the_same_file_as_written_atomically(tmp_path, monkeypatch, subtype, dtype):
     """``atomic=False`` (a kit's chops, inside its staging folder) writes the path
     itself, with the same bytes and the usual permissions, and leaves nothing beside."""
     data = (_samples("PCM_16", 300, 2) / 32768.0).astype(dtype) if dtype == np.float32 else _samples("PCM_16", 300, 2)
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     audio.write_wav(tmp_path / "a" / "chop.wav", data, sr=44100, subtype=subtype)
+    monkeypatch.setattr(audio, "atomic_path", None)  # not called: no temporary file, no rename
     audio.write_wav(tmp_path / "b" / "chop.wav", data, sr=44100, subtype=subtype, atomic=False)
     assert [path.name for path in (tmp_path / "b").iterdir()] == ["chop.wav"]
     assert (tmp_path / "b" / "chop.wav").read_bytes() == (tmp_path / "a" / "chop.wav").read_bytes()

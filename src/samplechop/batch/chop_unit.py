@@ -168,7 +168,8 @@ def chop_file(job: ChopJob) -> ChopOutcome:
         if not job.dry_run:
             check_output(folder, overwrite=job.overwrite)
         result = select_chops(analyse(path, model=process_model(job.model), progress=job.progress,
-                                      threads=job.threads, describe=not job.dry_run), job.settings)
+                                      threads=job.threads, describe=not job.dry_run or job.document),
+                              job.settings)
         if not result.chops:
             raise AudioError(f"{path}: no chop candidates found: {'; '.join(result.notes)}")
         kit = None

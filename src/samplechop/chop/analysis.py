@@ -44,8 +44,8 @@ FEATURE_THREADS = min(2, available_cores())
 
 #: Longest source (seconds) that :func:`analyse` starts describing beside the work that
 #: follows it: the description of a long source holds float64 copies of its
-#: spectrogram, and beside the rest of a 60-minute file's work it raised the command's
-#: peak memory over 1 GB (docs/experiments.md, "the library call to 1000x").
+#: spectrogram, and beside the chops of a 60-minute file being written it raised the
+#: command's peak memory over 1 GB (docs/experiments.md, "the library call to 1000x").
 DESCRIBE_BESIDE_SECONDS = 600.0
 
 
@@ -141,11 +141,18 @@ class Analysis:
                 described.set_result(self._describe_source())
                 self._description = described
             description = self._description
-        return description.result()
+        try:
+            return description.result()
+        except BaseException:
+            with self._description_lock:  # not kept: the next read computes it again
+                if self._description is description:
+                    self._description = None
+            raise
 
     def describe_source_beside(self) -> None:
         """Start computing :attr:`source_description` on a thread of its own, unless
-        it is started or done; its error, if any, is raised where it is read."""
+        it is started or done; its error, if any, is raised where it is read (and the
+        read after that computes it again)."""
         with self._description_lock:
             if self._description is not None:
                 return
@@ -191,8 +198,8 @@ def analyse(path: os.PathLike | str, *, model: Optional[ChopModel] = None, progr
     gives, are started on a thread of their own once the scores are out
     (:meth:`Analysis.describe_source_beside`): the selection that follows runs on
     one core and leaves the other idle. Not for ``threads`` of 1 (a file analysed
-    beside others) or sources over :data:`DESCRIBE_BESIDE_SECONDS`; pass ``False``
-    where no kit will be written.
+    beside others), on a machine of one core, or for sources over
+    :data:`DESCRIBE_BESIDE_SECONDS`; pass ``False`` where no kit will be written.
 
     The first analysis holds numpy's BLAS to one thread for the rest of the process
     (:mod:`samplechop.blas`): the same scores wherever a file is analysed.

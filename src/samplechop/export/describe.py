@@ -219,5 +219,5 @@ def describe_result(
         starts=[chop.start for chop in result.chops],
         ends=[chop.end for chop in result.chops],
         chop_levels=chop_levels,
-        source=source or describe_result_source(result),
+        source=source if source is not None else describe_result_source(result),
     )

@@ -519,7 +519,7 @@ class _WavTarget(io.FileIO):
 
 
 def write_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype: str, atomic: bool = True) -> None:
-    """Write samples as a WAV file, atomically.
+    """Write samples as a WAV file, atomically unless told otherwise.
 
     Parameters
     ----------

@@ -111,7 +111,8 @@ def write_pcm_wav(path: os.PathLike | str, data: np.ndarray, *, sr: int, subtype
     if payload is None:
         return False
     header = pcm_wav_header(frames=data.shape[0], channels=data.shape[1], sr=sr, subtype=subtype)
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o666)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    handle = os.open(path, flags, 0o666)
     try:
         write_all(handle, header)
         write_all(handle, payload)
