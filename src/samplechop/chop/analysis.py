@@ -138,7 +138,7 @@ class Analysis:
         with self._description_lock:
             if self._description is None:
                 described: Future[SourceDescription] = Future()
-                described.set_result(self._describe_source())
+                described.set_result(self._describe_source(self._described_features))
                 self._description = described
             description = self._description
         try:
@@ -171,8 +171,7 @@ class Analysis:
             return self.semitone_spectrogram
         return self.features
 
-    def _describe_source(self, features: Optional[np.ndarray] = None) -> SourceDescription:
-        features = self._described_features if features is None else features
+    def _describe_source(self, features: np.ndarray) -> SourceDescription:
         return describe_source(features, self.model.features, frame_rate=self.frame_rate)
 
     @cached_property

@@ -178,7 +178,6 @@ def estimate_key(chroma_frames: np.ndarray) -> Optional[tuple[str, float]]:
     return best[1], round(best[0], 3)
 
 
-
 def dominant_pitch_class(chroma_frames: np.ndarray) -> Optional[str]:
     """Strongest pitch class of a stretch of chroma frames, ``None`` if there is none."""
     if chroma_frames.size == 0:
